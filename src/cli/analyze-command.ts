@@ -1,0 +1,123 @@
+/**
+ * `flowtrack analyze FILE`: the analysis report of a capture in a terminal or as JSON, with an
+ * optional file of every flow. Exit status: 0 read to the end, 2 the capture is corrupt or cut
+ * short part-way (the report covers what came before), 1 nothing could be read.
+ */
+
+import { Command, Option } from 'commander';
+import { analyzeCapture, type AnalyzeOptions } from '../analyze/analyze-capture.js';
+import { renderReportText } from '../analyze/render-text.js';
+import { FlowFileWriter, flowFormatFor, type FlowFileFormat } from '../flows/flow-writer.js';
+import { DEFAULT_FLOW_OPTIONS } from '../flows/flow-table.js';
+import { FlowTrackError, ErrorCode } from '../util/errors.js';
+import { ProgressBar } from './progress-bar.js';
+
+export const EXIT_PARTIAL = 2;
+
+interface AnalyzeFlags {
+  json?: boolean;
+  flows?: string;
+  flowsFormat?: FlowFileFormat;
+  top: string;
+  maxFlows: string;
+  idleTimeout: string;
+  activeTimeout: string;
+  closedTimeout: string;
+  progress: boolean;
+}
+
+export function analyzeCommand(): Command {
+  return new Command('analyze')
+    .description('Read a pcap or pcapng capture (gzip too; "-" for standard input), build flows and report them')
+    .argument('<file>', 'capture file, or - for standard input')
+    .option('--json', 'print the report as one JSON document')
+    .option('--flows <file>', 'write every flow to FILE (JSON lines; CSV when FILE ends in .csv)')
+    .addOption(new Option('--flows-format <format>', 'format of --flows').choices(['jsonl', 'csv']))
+    .option('--top <n>', 'rows in each top list', '10')
+    .option('--max-flows <n>', 'live flows kept at once; the oldest idle is evicted beyond', String(DEFAULT_FLOW_OPTIONS.maxFlows))
+    .option('--idle-timeout <seconds>', 'end a flow after this long without packets', String(DEFAULT_FLOW_OPTIONS.idleTimeoutMicros / 1e6))
+    .option(
+      '--active-timeout <seconds>',
+      'split a flow that lasts longer than this',
+      String(DEFAULT_FLOW_OPTIONS.activeTimeoutMicros / 1e6),
+    )
+    .option(
+      '--closed-timeout <seconds>',
+      'keep a TCP flow this long after FIN or RST',
+      String(DEFAULT_FLOW_OPTIONS.closedTimeoutMicros / 1e6),
+    )
+    .option('--no-progress', 'never draw the progress bar (it is drawn only on a terminal)')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 the capture was read to its end; 2 it is corrupt or cut short part-way (the
+report covers everything before the byte offset it names); 1 it could not be read at all.
+
+Examples:
+  flowtrack analyze trace.pcapng
+  flowtrack analyze --json trace.pcap.gz > report.json
+  tcpdump -i eth0 -c 10000 -w - | flowtrack analyze -`,
+    )
+    .action(async (file: string, flags: AnalyzeFlags) => {
+      process.exitCode = await runAnalyze(file, flags);
+    });
+}
+
+async function runAnalyze(file: string, flags: AnalyzeFlags): Promise<number> {
+  const options: AnalyzeOptions = {
+    top: positiveInt('--top', flags.top),
+    flows: {
+      maxFlows: positiveInt('--max-flows', flags.maxFlows),
+      idleTimeoutMicros: seconds('--idle-timeout', flags.idleTimeout),
+      activeTimeoutMicros: seconds('--active-timeout', flags.activeTimeout),
+      closedTimeoutMicros: seconds('--closed-timeout', flags.closedTimeout),
+    },
+  };
+  let writer: FlowFileWriter | null = null;
+  if (flags.flows) {
+    try {
+      writer = new FlowFileWriter(flags.flows, flags.flowsFormat ?? flowFormatFor(flags.flows));
+    } catch (err) {
+      throw new FlowTrackError(ErrorCode.IO_ERROR, `cannot write flows to ${flags.flows}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const w = writer;
+    options.onFlow = (flow) => {
+      w.write(flow);
+    };
+  }
+  const bar = new ProgressBar(process.stderr, 'reading');
+  if (flags.progress && bar.enabled) options.onProgress = (done, total) => bar.update(done, total);
+  try {
+    const report = await analyzeCapture(file, options);
+    bar.clear();
+    process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderReportText(report));
+    if (report.input.readError) {
+      process.stderr.write(
+        `flowtrack: ${file}: reading stopped at byte ${report.input.readError.offset}: ${report.input.readError.reason}\n`,
+      );
+      return EXIT_PARTIAL;
+    }
+    return 0;
+  } finally {
+    bar.clear();
+    writer?.close();
+  }
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new FlowTrackError(ErrorCode.BAD_OPTION, `${name} must be a whole number of at least 1, not "${value}"`);
+  }
+  return n;
+}
+
+function seconds(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new FlowTrackError(ErrorCode.BAD_OPTION, `${name} must be a number of seconds above 0, not "${value}"`);
+  }
+  return Math.round(n * 1e6);
+}

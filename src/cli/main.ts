@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * The `flowtrack` command: the composition root that picks each subcommand's parts. Errors end
+ * here as one line on standard error and a non-zero exit, never a stack trace for bad input.
+ */
+
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { describeError, FlowTrackError } from '../util/errors.js';
+import { analyzeCommand } from './analyze-command.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+function buildProgram(): Command {
+  return new Command('flowtrack')
+    .description('FlowTrack: network security monitor and traffic analyser')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .addCommand(analyzeCommand());
+}
+
+async function main(): Promise<void> {
+  // A closed pipe (e.g. `flowtrack analyze x | head`) is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    process.stderr.write(`flowtrack: ${describeError(err)}\n`);
+    if (!(err instanceof FlowTrackError)) process.stderr.write('(this is a bug in FlowTrack: please report it)\n');
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,528 @@
+/**
+ * Bidirectional flow table: packets with the same protocol, addresses and ports (in either
+ * direction) join one flow whose initiator is the side that sent the first packet (the SYN for
+ * TCP). Flows live in typed arrays indexed by slot, found through an open-addressing hash index,
+ * so the packet path allocates nothing and costs O(1).
+ *
+ * Flows end on packet time, never on a clock of their own: idle and active timeouts, a shorter
+ * timeout after a TCP close, eviction of the oldest idle flow when the table is full (memory
+ * stays bounded under a spoofed flood), or flush at end of input. Each ended flow is handed to
+ * `onFlowEnd` while its slot is still readable; it must copy what it keeps.
+ */
+
+import { Fragment, IpProto, TcpFlag, type PacketDecoder } from '../decode/packet-decoder.js';
+
+export const FlowState = {
+  /** Not TCP: no connection state. */
+  ACTIVE: 0,
+  /** A SYN and no answer yet. */
+  ATTEMPTED: 1,
+  /** The responder answered the SYN. */
+  ESTABLISHED: 2,
+  /** Both sides sent FIN. */
+  CLOSED_FIN: 3,
+  /** Reset after the connection was established (or mid-stream). */
+  CLOSED_RST: 4,
+  /** The responder answered the SYN with a reset (closed port). */
+  REJECTED: 5,
+  /** Picked up after its SYN (the capture started mid-connection). */
+  MIDSTREAM: 6,
+} as const;
+export type FlowState = (typeof FlowState)[keyof typeof FlowState];
+export const FLOW_STATE_NAMES = [
+  'active',
+  'attempted',
+  'established',
+  'closed-fin',
+  'closed-rst',
+  'rejected',
+  'midstream',
+] as const;
+
+export const EndReason = {
+  IDLE: 0,
+  ACTIVE_TIMEOUT: 1,
+  CLOSED: 2,
+  EVICTED: 3,
+  FLUSH: 4,
+  /** A new SYN on the 5-tuple of a closed connection started a new flow. */
+  REUSED: 5,
+} as const;
+export type EndReason = (typeof EndReason)[keyof typeof EndReason];
+export const END_REASON_NAMES = ['idle', 'active-timeout', 'closed', 'evicted', 'end-of-input', 'port-reused'] as const;
+
+export interface FlowTableOptions {
+  /** Hard cap on live flows; the oldest idle flow is evicted to make room. */
+  maxFlows: number;
+  idleTimeoutMicros: number;
+  activeTimeoutMicros: number;
+  /** Time a TCP flow stays after FIN from both sides or RST, to catch the last ACKs. */
+  closedTimeoutMicros: number;
+}
+
+/** NetFlow-like defaults: 15 s after a TCP close, 60 s idle, 30 min active. */
+export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
+  maxFlows: 500_000,
+  idleTimeoutMicros: 60_000_000,
+  activeTimeoutMicros: 1_800_000_000,
+  closedTimeoutMicros: 15_000_000,
+};
+
+export type FlowEndHandler = (table: FlowTable, slot: number, reason: EndReason) => void;
+
+const LIST_OPEN = 0;
+const LIST_CLOSED = 1;
+const NONE = -1;
+const INITIAL_SLOTS = 1024;
+const FRAGMENT_CACHE_SIZE = 4096;
+
+const SYN_ACK = TcpFlag.SYN | TcpFlag.ACK;
+
+function mix32(x: number): number {
+  // murmur3 finalizer
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hashEndpoint(addr: Uint32Array, port: number): number {
+  let h = mix32(addr[0]! ^ Math.imul(port, 0x9e3779b1));
+  if (addr[1] !== 0 || addr[2] !== 0 || addr[3] !== 0) {
+    h = mix32(h ^ addr[1]!);
+    h = mix32(h ^ addr[2]!);
+    h = mix32(h ^ addr[3]!);
+  }
+  return h;
+}
+
+export class FlowTable {
+  /** Flows created since the start. */
+  flowsCreated = 0;
+  /** Flows ended because the table was full. */
+  evicted = 0;
+  /** Later IP fragments attached to their first fragment's flow. */
+  fragmentsJoined = 0;
+  /** Live flows now. */
+  live = 0;
+  /** Largest packet timestamp seen: the table's clock. */
+  now = 0;
+
+  // Per-slot flow fields. Side A is the initiator (client), side B the responder (server).
+  flowId = new Float64Array(0);
+  ipVersion = new Uint8Array(0);
+  ipProto = new Uint8Array(0);
+  addrA = new Uint32Array(0);
+  addrB = new Uint32Array(0);
+  portA = new Uint16Array(0);
+  portB = new Uint16Array(0);
+  packetsAB = new Float64Array(0);
+  packetsBA = new Float64Array(0);
+  bytesAB = new Float64Array(0);
+  bytesBA = new Float64Array(0);
+  firstSeen = new Float64Array(0);
+  lastSeen = new Float64Array(0);
+  tcpFlagsAB = new Uint16Array(0);
+  tcpFlagsBA = new Uint16Array(0);
+  state = new Uint8Array(0);
+  icmpType = new Int16Array(0);
+  icmpCode = new Uint8Array(0);
+  fragments = new Uint32Array(0);
+
+  private hash = new Uint32Array(0);
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private list = new Uint8Array(0);
+  /** Open-addressing index: slot + 1, or 0 when empty. */
+  private index = new Int32Array(0);
+  private indexMask = 0;
+  private capacity = 0;
+  private used = 0;
+  private freeSlots: number[] = [];
+  private readonly heads = [NONE, NONE];
+  private readonly tails = [NONE, NONE];
+  private nextFlowId = 1;
+
+  // Direct-mapped cache: IP fragment id -> flow, so later fragments join their first fragment's flow.
+  private readonly fragKey = new Uint32Array(FRAGMENT_CACHE_SIZE * 3);
+  private readonly fragSlot = new Int32Array(FRAGMENT_CACHE_SIZE).fill(NONE);
+  private readonly fragFlowId = new Float64Array(FRAGMENT_CACHE_SIZE);
+
+  private readonly options: FlowTableOptions;
+
+  constructor(
+    options: Partial<FlowTableOptions>,
+    private readonly onFlowEnd: FlowEndHandler,
+  ) {
+    this.options = { ...DEFAULT_FLOW_OPTIONS, ...options };
+    if (!(this.options.maxFlows >= 1)) throw new RangeError('maxFlows must be at least 1');
+    this.grow(Math.min(INITIAL_SLOTS, this.options.maxFlows));
+  }
+
+  /** Slots allocated now (grows by doubling up to maxFlows). */
+  get allocatedSlots(): number {
+    return this.capacity;
+  }
+
+  /**
+   * Accounts one decoded IP packet of `frameBytes` at time `ts` to its flow, creating the flow
+   * when needed. Returns the flow's slot. The decoder must hold an IP packet (ipVersion != 0).
+   */
+  add(p: PacketDecoder, ts: number, frameBytes: number): number {
+    if (ts > this.now) {
+      this.now = ts;
+      this.expire(ts);
+    }
+    const src = p.src;
+    const dst = p.dst;
+    const proto = p.ipProto;
+    let srcPort = 0;
+    let dstPort = 0;
+    if (p.fragment === Fragment.LATER) {
+      const slot = this.fragmentFlow(p);
+      if (slot !== NONE) {
+        this.fragmentsJoined++;
+        this.fragments[slot]!++;
+        this.account(slot, this.sameDirection(slot, src) ? 0 : 1, ts, frameBytes, 0);
+        return slot;
+      }
+    } else if (p.hasPorts) {
+      srcPort = p.srcPort;
+      dstPort = p.dstPort;
+    }
+
+    const hSrc = hashEndpoint(src, srcPort);
+    const hDst = hashEndpoint(dst, dstPort);
+    const lo = hSrc < hDst ? hSrc : hDst;
+    const hi = hSrc < hDst ? hDst : hSrc;
+    const h = mix32(Math.imul(lo, 31) + hi + Math.imul(proto + 1, 0x27d4eb2d) + p.ipVersion);
+
+    const mask = this.indexMask;
+    const index = this.index;
+    let i = h & mask;
+    let slot = NONE;
+    let dir = 0;
+    for (;;) {
+      const entry = index[i]!;
+      if (entry === 0) break;
+      const s = entry - 1;
+      if (this.hash[s] === h && this.ipProto[s] === proto && this.ipVersion[s] === p.ipVersion) {
+        if (this.portA[s] === srcPort && this.portB[s] === dstPort && this.addrEq(s, src, dst)) {
+          slot = s;
+          dir = 0;
+          break;
+        }
+        if (this.portA[s] === dstPort && this.portB[s] === srcPort && this.addrEq(s, dst, src)) {
+          slot = s;
+          dir = 1;
+          break;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+
+    const flags = p.tcpFlags;
+    if (slot !== NONE) {
+      const st = this.state[slot]!;
+      const expiredActive = ts - this.firstSeen[slot]! >= this.options.activeTimeoutMicros;
+      const reused =
+        proto === IpProto.TCP &&
+        (flags & SYN_ACK) === TcpFlag.SYN &&
+        (st === FlowState.CLOSED_FIN || st === FlowState.CLOSED_RST || st === FlowState.REJECTED);
+      if (!expiredActive && !reused) {
+        this.account(slot, dir, ts, frameBytes, flags);
+        this.rememberFragment(p, slot);
+        return slot;
+      }
+      this.end(slot, expiredActive ? EndReason.ACTIVE_TIMEOUT : EndReason.REUSED);
+    }
+
+    // A flow whose first packet is a SYN-ACK was started by the other side.
+    const flipped = proto === IpProto.TCP && (flags & SYN_ACK) === SYN_ACK;
+    slot = this.create(h, p, srcPort, dstPort, ts, flipped);
+    this.account(slot, flipped ? 1 : 0, ts, frameBytes, flags);
+    this.rememberFragment(p, slot);
+    return slot;
+  }
+
+  /** Ends every flow whose timeout has passed at time `now`. Cheap when nothing is due. */
+  expire(now: number): void {
+    const idle = this.options.idleTimeoutMicros;
+    const closed = this.options.closedTimeoutMicros;
+    for (let s = this.heads[LIST_CLOSED]!; s !== NONE && this.lastSeen[s]! + closed <= now; s = this.heads[LIST_CLOSED]!) {
+      this.end(s, EndReason.CLOSED);
+    }
+    for (let s = this.heads[LIST_OPEN]!; s !== NONE && this.lastSeen[s]! + idle <= now; s = this.heads[LIST_OPEN]!) {
+      this.end(s, EndReason.IDLE);
+    }
+  }
+
+  /** Ends every live flow (end of input or shutdown), oldest first. */
+  flush(): void {
+    for (const list of [LIST_CLOSED, LIST_OPEN]) {
+      for (let s = this.heads[list]!; s !== NONE; s = this.heads[list]!) this.end(s, EndReason.FLUSH);
+    }
+  }
+
+  /** True when `addr` is side A (the initiator) of the flow in `slot`. */
+  private sameDirection(slot: number, addr: Uint32Array): boolean {
+    const base = slot << 2;
+    const a = this.addrA;
+    return a[base] === addr[0] && a[base + 1] === addr[1] && a[base + 2] === addr[2] && a[base + 3] === addr[3];
+  }
+
+  private addrEq(slot: number, a: Uint32Array, b: Uint32Array): boolean {
+    const base = slot << 2;
+    const A = this.addrA;
+    const B = this.addrB;
+    return (
+      A[base] === a[0] &&
+      B[base] === b[0] &&
+      A[base + 1] === a[1] &&
+      A[base + 2] === a[2] &&
+      A[base + 3] === a[3] &&
+      B[base + 1] === b[1] &&
+      B[base + 2] === b[2] &&
+      B[base + 3] === b[3]
+    );
+  }
+
+  private account(slot: number, dir: number, ts: number, bytes: number, flags: number): void {
+    if (dir === 0) {
+      this.packetsAB[slot]!++;
+      this.bytesAB[slot]! += bytes;
+      this.tcpFlagsAB[slot]! |= flags;
+    } else {
+      this.packetsBA[slot]!++;
+      this.bytesBA[slot]! += bytes;
+      this.tcpFlagsBA[slot]! |= flags;
+    }
+    if (ts > this.lastSeen[slot]!) this.lastSeen[slot] = ts;
+    if (ts < this.firstSeen[slot]!) this.firstSeen[slot] = ts;
+    if (flags !== 0 && this.ipProto[slot] === IpProto.TCP) this.tcpTransition(slot, dir, flags);
+    this.touch(slot);
+  }
+
+  private tcpTransition(slot: number, dir: number, flags: number): void {
+    const st = this.state[slot]!;
+    if (flags & TcpFlag.RST) {
+      if (st === FlowState.CLOSED_FIN || st === FlowState.CLOSED_RST || st === FlowState.REJECTED) return;
+      this.state[slot] = st === FlowState.ATTEMPTED && dir === 1 ? FlowState.REJECTED : FlowState.CLOSED_RST;
+      this.moveTo(slot, LIST_CLOSED);
+      return;
+    }
+    if (st === FlowState.ATTEMPTED && dir === 1 && (flags & SYN_ACK) === SYN_ACK) {
+      this.state[slot] = FlowState.ESTABLISHED;
+      return;
+    }
+    if (flags & TcpFlag.FIN && (st === FlowState.ESTABLISHED || st === FlowState.MIDSTREAM || st === FlowState.ATTEMPTED)) {
+      if (this.tcpFlagsAB[slot]! & this.tcpFlagsBA[slot]! & TcpFlag.FIN) {
+        this.state[slot] = FlowState.CLOSED_FIN;
+        this.moveTo(slot, LIST_CLOSED);
+      }
+    }
+  }
+
+  private create(h: number, p: PacketDecoder, srcPort: number, dstPort: number, ts: number, flipped: boolean): number {
+    if (this.live >= this.options.maxFlows) {
+      // Oldest idle first: a closed connection before an open one.
+      const victim = this.heads[LIST_CLOSED] !== NONE ? this.heads[LIST_CLOSED]! : this.heads[LIST_OPEN]!;
+      this.evicted++;
+      this.end(victim, EndReason.EVICTED);
+    }
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      if (this.used === this.capacity) this.grow(Math.min(this.capacity * 2, this.options.maxFlows));
+      slot = this.used++;
+    }
+    const base = slot << 2;
+    const a = flipped ? p.dst : p.src;
+    const b = flipped ? p.src : p.dst;
+    for (let k = 0; k < 4; k++) {
+      this.addrA[base + k] = a[k]!;
+      this.addrB[base + k] = b[k]!;
+    }
+    this.portA[slot] = flipped ? dstPort : srcPort;
+    this.portB[slot] = flipped ? srcPort : dstPort;
+    this.flowId[slot] = this.nextFlowId++;
+    this.hash[slot] = h;
+    this.ipVersion[slot] = p.ipVersion;
+    this.ipProto[slot] = p.ipProto;
+    this.packetsAB[slot] = 0;
+    this.packetsBA[slot] = 0;
+    this.bytesAB[slot] = 0;
+    this.bytesBA[slot] = 0;
+    this.firstSeen[slot] = ts;
+    this.lastSeen[slot] = ts;
+    this.tcpFlagsAB[slot] = 0;
+    this.tcpFlagsBA[slot] = 0;
+    this.icmpType[slot] = p.icmpType;
+    this.icmpCode[slot] = p.icmpCode;
+    this.fragments[slot] = p.fragment === Fragment.NONE ? 0 : 1;
+    let st: FlowState = FlowState.ACTIVE;
+    if (p.ipProto === IpProto.TCP) {
+      const syn = p.tcpFlags & SYN_ACK;
+      st = syn === TcpFlag.SYN ? FlowState.ATTEMPTED : syn === SYN_ACK ? FlowState.ESTABLISHED : FlowState.MIDSTREAM;
+    }
+    this.state[slot] = st;
+    this.list[slot] = LIST_OPEN;
+    this.prev[slot] = NONE;
+    this.next[slot] = NONE;
+    this.append(slot, LIST_OPEN);
+
+    const mask = this.indexMask;
+    let i = h & mask;
+    while (this.index[i] !== 0) i = (i + 1) & mask;
+    this.index[i] = slot + 1;
+    this.live++;
+    this.flowsCreated++;
+    return slot;
+  }
+
+  /** Hands the flow to onFlowEnd, then frees its slot. */
+  private end(slot: number, reason: EndReason): void {
+    this.onFlowEnd(this, slot, reason);
+    this.unlink(slot);
+    this.removeFromIndex(slot);
+    this.freeSlots.push(slot);
+    this.live--;
+  }
+
+  private removeFromIndex(slot: number): void {
+    const mask = this.indexMask;
+    const index = this.index;
+    let i = this.hash[slot]! & mask;
+    while (index[i] !== slot + 1) i = (i + 1) & mask;
+    // Backward-shift deletion keeps linear probing correct without tombstones.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const entry = index[j]!;
+      if (entry === 0) break;
+      const home = this.hash[entry - 1]! & mask;
+      const between = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (!between) {
+        index[i] = entry;
+        i = j;
+      }
+    }
+    index[i] = 0;
+  }
+
+  private touch(slot: number): void {
+    const list = this.list[slot]!;
+    if (this.tails[list] === slot) return;
+    this.unlink(slot);
+    this.append(slot, list);
+  }
+
+  private moveTo(slot: number, list: number): void {
+    if (this.list[slot] === list) return;
+    this.unlink(slot);
+    this.list[slot] = list;
+    this.append(slot, list);
+  }
+
+  private append(slot: number, list: number): void {
+    const tail = this.tails[list]!;
+    this.prev[slot] = tail;
+    this.next[slot] = NONE;
+    if (tail === NONE) this.heads[list] = slot;
+    else this.next[tail] = slot;
+    this.tails[list] = slot;
+  }
+
+  private unlink(slot: number): void {
+    const list = this.list[slot]!;
+    const p = this.prev[slot]!;
+    const n = this.next[slot]!;
+    if (p === NONE) this.heads[list] = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tails[list] = p;
+    else this.prev[n] = p;
+    this.prev[slot] = NONE;
+    this.next[slot] = NONE;
+  }
+
+  private fragmentCacheIndex(p: PacketDecoder): number {
+    const h = mix32(p.src[0]! ^ mix32(p.dst[0]! ^ p.src[3]! ^ p.dst[3]!) ^ Math.imul(p.fragmentId, 0x9e3779b1) ^ p.ipProto);
+    return h & (FRAGMENT_CACHE_SIZE - 1);
+  }
+
+  private rememberFragment(p: PacketDecoder, slot: number): void {
+    if (p.fragment !== Fragment.FIRST) return;
+    const i = this.fragmentCacheIndex(p);
+    this.fragKey[i * 3] = p.fragmentId;
+    this.fragKey[i * 3 + 1] = p.src[0]! ^ p.src[3]!;
+    this.fragKey[i * 3 + 2] = p.dst[0]! ^ p.dst[3]!;
+    this.fragSlot[i] = slot;
+    this.fragFlowId[i] = this.flowId[slot]!;
+  }
+
+  private fragmentFlow(p: PacketDecoder): number {
+    const i = this.fragmentCacheIndex(p);
+    const slot = this.fragSlot[i]!;
+    if (
+      slot === NONE ||
+      this.fragKey[i * 3] !== p.fragmentId ||
+      this.fragKey[i * 3 + 1] !== (p.src[0]! ^ p.src[3]!) >>> 0 ||
+      this.fragKey[i * 3 + 2] !== (p.dst[0]! ^ p.dst[3]!) >>> 0 ||
+      this.flowId[slot] !== this.fragFlowId[i] ||
+      this.ipProto[slot] !== p.ipProto
+    ) {
+      return NONE;
+    }
+    return slot;
+  }
+
+  private grow(newCapacity: number): void {
+    const n = newCapacity;
+    const copy = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array | Int32Array | Int16Array>(
+      old: T,
+      make: (len: number) => T,
+      per = 1,
+    ): T => {
+      const fresh = make(n * per);
+      fresh.set(old);
+      return fresh;
+    };
+    this.flowId = copy(this.flowId, (l) => new Float64Array(l));
+    this.ipVersion = copy(this.ipVersion, (l) => new Uint8Array(l));
+    this.ipProto = copy(this.ipProto, (l) => new Uint8Array(l));
+    this.addrA = copy(this.addrA, (l) => new Uint32Array(l), 4);
+    this.addrB = copy(this.addrB, (l) => new Uint32Array(l), 4);
+    this.portA = copy(this.portA, (l) => new Uint16Array(l));
+    this.portB = copy(this.portB, (l) => new Uint16Array(l));
+    this.packetsAB = copy(this.packetsAB, (l) => new Float64Array(l));
+    this.packetsBA = copy(this.packetsBA, (l) => new Float64Array(l));
+    this.bytesAB = copy(this.bytesAB, (l) => new Float64Array(l));
+    this.bytesBA = copy(this.bytesBA, (l) => new Float64Array(l));
+    this.firstSeen = copy(this.firstSeen, (l) => new Float64Array(l));
+    this.lastSeen = copy(this.lastSeen, (l) => new Float64Array(l));
+    this.tcpFlagsAB = copy(this.tcpFlagsAB, (l) => new Uint16Array(l));
+    this.tcpFlagsBA = copy(this.tcpFlagsBA, (l) => new Uint16Array(l));
+    this.state = copy(this.state, (l) => new Uint8Array(l));
+    this.icmpType = copy(this.icmpType, (l) => new Int16Array(l));
+    this.icmpCode = copy(this.icmpCode, (l) => new Uint8Array(l));
+    this.fragments = copy(this.fragments, (l) => new Uint32Array(l));
+    this.hash = copy(this.hash, (l) => new Uint32Array(l));
+    this.prev = copy(this.prev, (l) => new Int32Array(l));
+    this.next = copy(this.next, (l) => new Int32Array(l));
+    this.list = copy(this.list, (l) => new Uint8Array(l));
+    this.capacity = n;
+
+    // The index stays at most half full so probes stay short; rebuild it from the live slots.
+    let size = 1;
+    while (size < n * 2) size <<= 1;
+    this.index = new Int32Array(size);
+    this.indexMask = size - 1;
+    for (const list of [LIST_OPEN, LIST_CLOSED]) {
+      for (let s = this.heads[list]!; s !== NONE; s = this.next[s]!) {
+        let i = this.hash[s]! & this.indexMask;
+        while (this.index[i] !== 0) i = (i + 1) & this.indexMask;
+        this.index[i] = s + 1;
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * FlowTrack's one error type. Every error a user can see carries a code from `ErrorCode`, a message
+ * that says what was wrong and what to do, and the original error as `cause`.
+ * Never put secrets in a message: messages are logged and shown.
+ */
+
+export const ErrorCode = {
+  /** The input is not a pcap or pcapng capture (magic number unknown). */
+  NOT_A_CAPTURE: 'NOT_A_CAPTURE',
+  /** The capture's file header is present but unusable (e.g. truncated). */
+  BAD_CAPTURE_HEADER: 'BAD_CAPTURE_HEADER',
+  /** A file could not be opened or read. */
+  IO_ERROR: 'IO_ERROR',
+  /** A command-line option or config value is invalid. */
+  BAD_OPTION: 'BAD_OPTION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class FlowTrackError extends Error {
+  override readonly name = 'FlowTrackError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Turns anything thrown into one line a person can read (no stack). */
+export function describeError(err: unknown): string {
+  if (err instanceof FlowTrackError) return err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,45 @@
+/**
+ * Text forms of the numeric addresses the decoder produces: dotted quad for IPv4, RFC 5952
+ * (lower case, longest zero run compressed) for IPv6.
+ */
+
+/** "192.0.2.1" from a host-order 32-bit number. */
+export function formatIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/** RFC 5952 text of an IPv6 address held as four big-endian 32-bit words starting at `offset`. */
+export function formatIpv6(words: ArrayLike<number>, offset = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const w = words[offset + i] ?? 0;
+    groups.push(w >>> 16, w & 0xffff);
+  }
+  // IPv4-mapped addresses (::ffff:a.b.c.d) keep the dotted form, as RFC 5952 section 5 says.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${formatIpv4((words[offset + 3] ?? 0) >>> 0)}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Text of an address of IP version `version` held as four words at `offset`. */
+export function formatIp(version: number, words: ArrayLike<number>, offset = 0): string {
+  return version === 4 ? formatIpv4((words[offset] ?? 0) >>> 0) : formatIpv6(words, offset);
+}
