@@ -51,7 +51,10 @@ export interface AnalysisReport extends TrafficSummary {
 export async function analyzeCapture(path: string, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const started = process.hrtime.bigint();
   const flowOptions: FlowTableOptions = { ...DEFAULT_FLOW_OPTIONS, ...options.flows };
-  const summary = new TrafficSummaryBuilder({ top: options.top ?? 10, hostCapacity: options.hostCapacity ?? 65536 });
+  const summary = new TrafficSummaryBuilder({
+    top: options.top ?? 10,
+    hostCapacity: options.hostCapacity ?? 65536,
+  });
   const onFlow = options.onFlow;
   const table = new FlowTable(flowOptions, (t, slot, reason) => {
     summary.addFlow(t, slot, reason);
@@ -65,7 +68,11 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     if (decoder.ipVersion !== 0) table.add(decoder, pkt.tsMicros, pkt.origLen);
   };
 
-  const read = await readCapture(path, onPacket, options.onProgress ? { onProgress: options.onProgress } : {});
+  const read = await readCapture(
+    path,
+    onPacket,
+    options.onProgress ? { onProgress: options.onProgress } : {},
+  );
   table.flush();
 
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -12,35 +12,54 @@ export function renderReportText(report: AnalysisReport): string {
   out.push(
     `Capture    ${input.file} (${input.format}${input.compressed ? ', gzip' : ''}; ${input.linkTypes.join(', ') || 'no interfaces'})`,
   );
-  out.push(`Packets    ${count(report.packets)}, ${size(report.bytes)} on the wire, ${size(report.capturedBytes)} captured`);
+  out.push(
+    `Packets    ${count(report.packets)}, ${size(report.bytes)} on the wire, ${size(report.capturedBytes)} captured`,
+  );
   if (report.firstSeen !== null && report.lastSeen !== null) {
-    out.push(`Time       ${time(report.firstSeen)} to ${time(report.lastSeen)} (${report.durationSeconds.toFixed(3)} s)`);
+    out.push(
+      `Time       ${time(report.firstSeen)} to ${time(report.lastSeen)} (${report.durationSeconds.toFixed(3)} s)`,
+    );
   }
   if (input.readError) {
     out.push(`Stopped    at byte ${input.readError.offset}: ${input.readError.reason}`);
     out.push(`           (everything before that byte was analysed)`);
   }
-  if (input.skippedRecords > 0) out.push(`Skipped    ${count(input.skippedRecords)} records (undeclared interface)`);
+  if (input.skippedRecords > 0)
+    out.push(`Skipped    ${count(input.skippedRecords)} records (undeclared interface)`);
 
   const protos = Object.entries(report.protocols).filter(([, n]) => n > 0);
   if (protos.length > 0) {
     out.push('', 'Protocols (frames containing each)');
-    out.push(...table(['protocol', 'frames', 'share'], protos.map(([name, n]) => [name, count(n), pct(n, report.packets)])));
+    out.push(
+      ...table(
+        ['protocol', 'frames', 'share'],
+        protos.map(([name, n]) => [name, count(n), pct(n, report.packets)]),
+      ),
+    );
   }
 
   const f = report.flows;
   out.push('', `Flows      ${count(f.total)} (${entries(f.byProtocol)})`);
   if (Object.keys(f.byState).length > 0) out.push(`States     ${entries(f.byState)}`);
   out.push(`Evicted    ${count(f.evicted)} (table cap ${count(report.settings.maxFlows)})`);
-  if (f.fragmentsJoined > 0) out.push(`Fragments  ${count(f.fragmentsJoined)} later fragments joined to their flow`);
+  if (f.fragmentsJoined > 0)
+    out.push(`Fragments  ${count(f.fragmentsJoined)} later fragments joined to their flow`);
 
   const approx = report.talkersApproximate ? ' (estimates: more hosts than tracked exactly)' : '';
   if (report.topTalkersByBytes.length > 0) {
     out.push('', `Top talkers by bytes${approx}`);
-    out.push(...table(['host', 'bytes', 'packets'], report.topTalkersByBytes.map((t) => [t.address, size(t.bytes), count(t.packets)])));
+    out.push(
+      ...table(
+        ['host', 'bytes', 'packets'],
+        report.topTalkersByBytes.map((t) => [t.address, size(t.bytes), count(t.packets)]),
+      ),
+    );
     out.push('', `Top talkers by packets${approx}`);
     out.push(
-      ...table(['host', 'packets', 'bytes'], report.topTalkersByPackets.map((t) => [t.address, count(t.packets), size(t.bytes)])),
+      ...table(
+        ['host', 'packets', 'bytes'],
+        report.topTalkersByPackets.map((t) => [t.address, count(t.packets), size(t.bytes)]),
+      ),
     );
   }
   if (report.topPorts.length > 0) {
@@ -48,7 +67,12 @@ export function renderReportText(report: AnalysisReport): string {
     out.push(
       ...table(
         ['port', 'flows', 'packets', 'bytes'],
-        report.topPorts.map((p) => [`${p.port}/${p.protocol}`, count(p.flows), count(p.packets), size(p.bytes)]),
+        report.topPorts.map((p) => [
+          `${p.port}/${p.protocol}`,
+          count(p.flows),
+          count(p.packets),
+          size(p.bytes),
+        ]),
       ),
     );
   }
@@ -73,7 +97,12 @@ export function renderReportText(report: AnalysisReport): string {
   if (problems.length === 0) out.push('Decode problems: none');
   else {
     out.push('Decode problems (frames counted and skipped)');
-    out.push(...table(['reason', 'frames'], problems.map(([reason, n]) => [reason, count(n)])));
+    out.push(
+      ...table(
+        ['reason', 'frames'],
+        problems.map(([reason, n]) => [reason, count(n)]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -141,10 +141,9 @@ export class TrafficSummaryBuilder {
 
   build(evicted: number, fragmentsJoined: number): TrafficSummary {
     const n = this.options.top;
-    const protocols = Object.fromEntries(PROTO_NAMES.map((name, i) => [name, this.protoCounts[i]!])) as Record<
-      ProtoName,
-      number
-    >;
+    const protocols = Object.fromEntries(
+      PROTO_NAMES.map((name, i) => [name, this.protoCounts[i]!]),
+    ) as Record<ProtoName, number>;
     const decodeProblems: Record<string, number> = {};
     this.problemCounts.forEach((count, i) => {
       if (i > 0 && count > 0) decodeProblems[DECODE_PROBLEM_NAMES[i]!] = count;

@@ -80,7 +80,8 @@ export function sniffCaptureFormat(head: Uint8Array): CaptureFormat | null {
   if (head.length < 4) return null;
   const le = u32le(head, 0);
   const be = u32be(head, 0);
-  for (const m of [PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_MODIFIED]) if (le === m || be === m) return 'pcap';
+  for (const m of [PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_MODIFIED])
+    if (le === m || be === m) return 'pcap';
   if (le === PCAPNG_SHB) return 'pcapng';
   return null;
 }
@@ -146,7 +147,8 @@ export class CaptureParser {
       this.headerDone = true;
     }
     pos = this.format === 'pcap' ? this.parsePcap(buf, pos) : this.parsePcapng(buf, pos);
-    if (pos < buf.length && !this.stopped) this.pending = Buffer.from(buf.subarray(pos));
+    // parsePcap/parsePcapng may have stopped the parse (TS cannot see that through the call).
+    if (pos < buf.length && !this.isStopped()) this.pending = Buffer.from(buf.subarray(pos));
   }
 
   /** Call at end of input: an incomplete last record becomes a `stopped` reason. */
@@ -196,6 +198,10 @@ export class CaptureParser {
     this.maxRecord = Math.max(MAX_RECORD, Math.min(snapLen, MAX_BLOCK));
     this.interfaces.push({ linkType, snapLen, unitsPerMicro: this.pcapUnitsPerMicro, offsetSeconds: 0 });
     return 'pcap';
+  }
+
+  private isStopped(): boolean {
+    return this.stopped !== null;
   }
 
   private stop(offset: number, reason: string): void {
@@ -258,7 +264,10 @@ export class CaptureParser {
         if (bom === PCAPNG_BOM) this.littleEndian = true;
         else if (u32be(buf, pos + 8) === PCAPNG_BOM) this.littleEndian = false;
         else {
-          this.stop(this.bytesConsumed, `section header at byte ${this.bytesConsumed} has no valid byte-order mark`);
+          this.stop(
+            this.bytesConsumed,
+            `section header at byte ${this.bytesConsumed} has no valid byte-order mark`,
+          );
           return pos;
         }
         type = PCAPNG_SHB;

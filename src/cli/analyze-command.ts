@@ -28,14 +28,24 @@ interface AnalyzeFlags {
 
 export function analyzeCommand(): Command {
   return new Command('analyze')
-    .description('Read a pcap or pcapng capture (gzip too; "-" for standard input), build flows and report them')
+    .description(
+      'Read a pcap or pcapng capture (gzip too; "-" for standard input), build flows and report them',
+    )
     .argument('<file>', 'capture file, or - for standard input')
     .option('--json', 'print the report as one JSON document')
     .option('--flows <file>', 'write every flow to FILE (JSON lines; CSV when FILE ends in .csv)')
     .addOption(new Option('--flows-format <format>', 'format of --flows').choices(['jsonl', 'csv']))
     .option('--top <n>', 'rows in each top list', '10')
-    .option('--max-flows <n>', 'live flows kept at once; the oldest idle is evicted beyond', String(DEFAULT_FLOW_OPTIONS.maxFlows))
-    .option('--idle-timeout <seconds>', 'end a flow after this long without packets', String(DEFAULT_FLOW_OPTIONS.idleTimeoutMicros / 1e6))
+    .option(
+      '--max-flows <n>',
+      'live flows kept at once; the oldest idle is evicted beyond',
+      String(DEFAULT_FLOW_OPTIONS.maxFlows),
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      'end a flow after this long without packets',
+      String(DEFAULT_FLOW_OPTIONS.idleTimeoutMicros / 1e6),
+    )
     .option(
       '--active-timeout <seconds>',
       'split a flow that lasts longer than this',
@@ -78,9 +88,13 @@ async function runAnalyze(file: string, flags: AnalyzeFlags): Promise<number> {
     try {
       writer = new FlowFileWriter(flags.flows, flags.flowsFormat ?? flowFormatFor(flags.flows));
     } catch (err) {
-      throw new FlowTrackError(ErrorCode.IO_ERROR, `cannot write flows to ${flags.flows}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new FlowTrackError(
+        ErrorCode.IO_ERROR,
+        `cannot write flows to ${flags.flows}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const w = writer;
     options.onFlow = (flow) => {
@@ -109,7 +123,10 @@ async function runAnalyze(file: string, flags: AnalyzeFlags): Promise<number> {
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new FlowTrackError(ErrorCode.BAD_OPTION, `${name} must be a whole number of at least 1, not "${value}"`);
+    throw new FlowTrackError(
+      ErrorCode.BAD_OPTION,
+      `${name} must be a whole number of at least 1, not "${value}"`,
+    );
   }
   return n;
 }
@@ -117,7 +134,10 @@ function positiveInt(name: string, value: string): number {
 function seconds(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new FlowTrackError(ErrorCode.BAD_OPTION, `${name} must be a number of seconds above 0, not "${value}"`);
+    throw new FlowTrackError(
+      ErrorCode.BAD_OPTION,
+      `${name} must be a number of seconds above 0, not "${value}"`,
+    );
   }
   return Math.round(n * 1e6);
 }

@@ -29,7 +29,8 @@ async function main(): Promise<void> {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {
     process.stderr.write(`flowtrack: ${describeError(err)}\n`);
-    if (!(err instanceof FlowTrackError)) process.stderr.write('(this is a bug in FlowTrack: please report it)\n');
+    if (!(err instanceof FlowTrackError))
+      process.stderr.write('(this is a bug in FlowTrack: please report it)\n');
     process.exitCode = 1;
   }
 }

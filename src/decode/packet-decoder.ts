@@ -510,7 +510,8 @@ export class PacketDecoder {
       case IpProto.IPV4:
       case IpProto.IPV6:
         if (avail <= 0) return;
-        if (++this.encapsulations > MAX_ENCAPSULATIONS) return this.fail(DecodeProblem.TOO_MANY_ENCAPSULATIONS);
+        if (++this.encapsulations > MAX_ENCAPSULATIONS)
+          return this.fail(DecodeProblem.TOO_MANY_ENCAPSULATIONS);
         this.protoMask |= Proto.IP_IN_IP;
         return proto === IpProto.IPV4 ? this.ipv4(p, end) : this.ipv6(p, end);
       default:

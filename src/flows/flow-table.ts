@@ -49,7 +49,14 @@ export const EndReason = {
   REUSED: 5,
 } as const;
 export type EndReason = (typeof EndReason)[keyof typeof EndReason];
-export const END_REASON_NAMES = ['idle', 'active-timeout', 'closed', 'evicted', 'end-of-input', 'port-reused'] as const;
+export const END_REASON_NAMES = [
+  'idle',
+  'active-timeout',
+  'closed',
+  'evicted',
+  'end-of-input',
+  'port-reused',
+] as const;
 
 export interface FlowTableOptions {
   /** Hard cap on live flows; the oldest idle flow is evicted to make room. */
@@ -250,10 +257,18 @@ export class FlowTable {
   expire(now: number): void {
     const idle = this.options.idleTimeoutMicros;
     const closed = this.options.closedTimeoutMicros;
-    for (let s = this.heads[LIST_CLOSED]!; s !== NONE && this.lastSeen[s]! + closed <= now; s = this.heads[LIST_CLOSED]!) {
+    for (
+      let s = this.heads[LIST_CLOSED]!;
+      s !== NONE && this.lastSeen[s]! + closed <= now;
+      s = this.heads[LIST_CLOSED]!
+    ) {
       this.end(s, EndReason.CLOSED);
     }
-    for (let s = this.heads[LIST_OPEN]!; s !== NONE && this.lastSeen[s]! + idle <= now; s = this.heads[LIST_OPEN]!) {
+    for (
+      let s = this.heads[LIST_OPEN]!;
+      s !== NONE && this.lastSeen[s]! + idle <= now;
+      s = this.heads[LIST_OPEN]!
+    ) {
       this.end(s, EndReason.IDLE);
     }
   }
@@ -269,7 +284,9 @@ export class FlowTable {
   private sameDirection(slot: number, addr: Uint32Array): boolean {
     const base = slot << 2;
     const a = this.addrA;
-    return a[base] === addr[0] && a[base + 1] === addr[1] && a[base + 2] === addr[2] && a[base + 3] === addr[3];
+    return (
+      a[base] === addr[0] && a[base + 1] === addr[1] && a[base + 2] === addr[2] && a[base + 3] === addr[3]
+    );
   }
 
   private addrEq(slot: number, a: Uint32Array, b: Uint32Array): boolean {
@@ -316,7 +333,10 @@ export class FlowTable {
       this.state[slot] = FlowState.ESTABLISHED;
       return;
     }
-    if (flags & TcpFlag.FIN && (st === FlowState.ESTABLISHED || st === FlowState.MIDSTREAM || st === FlowState.ATTEMPTED)) {
+    if (
+      flags & TcpFlag.FIN &&
+      (st === FlowState.ESTABLISHED || st === FlowState.MIDSTREAM || st === FlowState.ATTEMPTED)
+    ) {
       if (this.tcpFlagsAB[slot]! & this.tcpFlagsBA[slot]! & TcpFlag.FIN) {
         this.state[slot] = FlowState.CLOSED_FIN;
         this.moveTo(slot, LIST_CLOSED);
@@ -324,7 +344,14 @@ export class FlowTable {
     }
   }
 
-  private create(h: number, p: PacketDecoder, srcPort: number, dstPort: number, ts: number, flipped: boolean): number {
+  private create(
+    h: number,
+    p: PacketDecoder,
+    srcPort: number,
+    dstPort: number,
+    ts: number,
+    flipped: boolean,
+  ): number {
     if (this.live >= this.options.maxFlows) {
       // Oldest idle first: a closed connection before an open one.
       const victim = this.heads[LIST_CLOSED] !== NONE ? this.heads[LIST_CLOSED]! : this.heads[LIST_OPEN]!;
@@ -363,7 +390,12 @@ export class FlowTable {
     let st: FlowState = FlowState.ACTIVE;
     if (p.ipProto === IpProto.TCP) {
       const syn = p.tcpFlags & SYN_ACK;
-      st = syn === TcpFlag.SYN ? FlowState.ATTEMPTED : syn === SYN_ACK ? FlowState.ESTABLISHED : FlowState.MIDSTREAM;
+      st =
+        syn === TcpFlag.SYN
+          ? FlowState.ATTEMPTED
+          : syn === SYN_ACK
+            ? FlowState.ESTABLISHED
+            : FlowState.MIDSTREAM;
     }
     this.state[slot] = st;
     this.list[slot] = LIST_OPEN;
@@ -446,7 +478,9 @@ export class FlowTable {
   }
 
   private fragmentCacheIndex(p: PacketDecoder): number {
-    const h = mix32(p.src[0]! ^ mix32(p.dst[0]! ^ p.src[3]! ^ p.dst[3]!) ^ Math.imul(p.fragmentId, 0x9e3779b1) ^ p.ipProto);
+    const h = mix32(
+      p.src[0]! ^ mix32(p.dst[0]! ^ p.src[3]! ^ p.dst[3]!) ^ Math.imul(p.fragmentId, 0x9e3779b1) ^ p.ipProto,
+    );
     return h & (FRAGMENT_CACHE_SIZE - 1);
   }
 

@@ -53,7 +53,9 @@ export class FlowFileWriter {
 
   write(flow: FlowRecord): void {
     this.pending +=
-      this.format === 'jsonl' ? JSON.stringify(flow) + '\n' : CSV_COLUMNS.map((c) => csvField(flow[c])).join(',') + '\n';
+      this.format === 'jsonl'
+        ? JSON.stringify(flow) + '\n'
+        : CSV_COLUMNS.map((c) => csvField(flow[c])).join(',') + '\n';
     this.written++;
     if (this.pending.length >= FLUSH_AT) this.flush();
   }
