@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets FlowTrack up on a fresh Debian or Ubuntu machine: the system tools it drives, its npm
+# packages and its build. Safe to run again: it installs only what is missing.
+#
+#   scripts/setup.sh          what `flowtrack` needs (tcpdump for live capture)
+#   scripts/setup.sh --test   plus the reference tools the tests and benchmarks compare against
+#                             (tshark/capinfos/editcap, argus, softflowd, nfdump)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[[ "${1:-}" == "--test" ]] && with_tests=true
+
+node_ok() {
+  command -v node >/dev/null &&
+    node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'
+}
+if ! node_ok; then
+  echo "setup: FlowTrack needs Node.js 20.19 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "setup: install it from your distribution or nodejs.org, then run this script again." >&2
+  exit 1
+fi
+
+# command -> Debian package
+declare -A tools=([tcpdump]=tcpdump)
+if $with_tests; then
+  tools+=([tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common [argus]=argus-server
+    [softflowd]=softflowd [nfpcapd]=nfdump)
+fi
+missing=()
+for tool in "${!tools[@]}"; do
+  command -v "$tool" >/dev/null || [[ -x "/usr/sbin/$tool" ]] || missing+=("${tools[$tool]}")
+done
+if ((${#missing[@]} > 0)); then
+  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "setup: installing Debian packages: $packages"
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086 # word splitting of the package list is intended
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+fi
+
+echo "setup: installing npm packages"
+npm ci --no-audit --no-fund --loglevel=error
+echo "setup: building"
+npm run --silent build
+echo "setup: done. Try: ./flowtrack --help"
