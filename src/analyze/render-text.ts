@@ -10,7 +10,7 @@ export function renderReportText(report: AnalysisReport): string {
   const out: string[] = [];
   const { input } = report;
   out.push(
-    `Capture    ${input.file} (${input.format}${input.compressed ? ', gzip' : ''}; ${input.linkTypes.join(', ') || 'no interfaces'})`,
+    `Capture    ${input.file === '-' ? 'standard input' : input.file} (${input.format}${input.compressed ? ', gzip' : ''}; ${input.linkTypes.join(', ') || 'no interfaces'})`,
   );
   out.push(
     `Packets    ${count(report.packets)}, ${size(report.bytes)} on the wire, ${size(report.capturedBytes)} captured`,
@@ -39,7 +39,7 @@ export function renderReportText(report: AnalysisReport): string {
   }
 
   const f = report.flows;
-  out.push('', `Flows      ${count(f.total)} (${entries(f.byProtocol)})`);
+  out.push('', `Flows      ${count(f.total)}${f.total > 0 ? ` (${entries(f.byProtocol)})` : ''}`);
   if (Object.keys(f.byState).length > 0) out.push(`States     ${entries(f.byState)}`);
   out.push(`Evicted    ${count(f.evicted)} (table cap ${count(report.settings.maxFlows)})`);
   if (f.fragmentsJoined > 0)
