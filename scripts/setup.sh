@@ -42,7 +42,9 @@ if ((${#missing[@]} > 0)); then
 fi
 
 echo "setup: installing npm packages"
-npm ci --no-audit --no-fund --loglevel=error
+# `npm install` honours package-lock.json. Not `npm ci`: it rejects the lock file that npm 11
+# writes here, which leaves out other platforms' optional packages (rollup, esbuild).
+npm install --no-audit --no-fund --loglevel=error
 echo "setup: building"
 npm run --silent build
 echo "setup: done. Try: ./flowtrack --help"
