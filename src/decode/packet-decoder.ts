@@ -40,6 +40,8 @@ export const Fragment = { NONE: 0, FIRST: 1, LATER: 2 } as const;
 
 const ETH_IPV4 = 0x0800;
 const ETH_ARP = 0x0806;
+/** Reverse ARP (RFC 903): the ARP packet format with opcodes 3 and 4. */
+const ETH_RARP = 0x8035;
 const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const ETH_QINQ_OLD = 0x9100;
@@ -83,6 +85,13 @@ export class PacketDecoder {
   fragment: (typeof Fragment)[keyof typeof Fragment] = Fragment.NONE;
   /** IPv4 identification or IPv6 fragment identification, when `fragment` is set. */
   fragmentId = 0;
+  /**
+   * The protocol that follows the fragmentation (IPv4's protocol, or the IPv6 Fragment header's
+   * next header), when `fragment` is set. With the addresses and `fragmentId` it names the
+   * datagram (RFC 791; RFC 8200 section 4.5): a later IPv6 fragment cannot know the transport
+   * protocol when more extension headers follow the Fragment header in the first one.
+   */
+  fragmentProto = 0;
   /** Bytes of the innermost IP packet by its own header (0 when none). */
   ipLength = 0;
   /** ARP operation (1 request, 2 reply) when the frame is ARP, else 0. */
@@ -221,6 +230,7 @@ export class PacketDecoder {
       case ETH_IPV6:
         return this.ipv6(p, end);
       case ETH_ARP:
+      case ETH_RARP:
         return this.arp(p, end);
       case ETH_VLAN:
       case ETH_QINQ:
@@ -349,7 +359,11 @@ export class PacketDecoder {
     const b = this.buf;
     if (b[off]! >> 4 !== 4) return this.fail(DecodeProblem.BAD_IP_VERSION);
     const ihl = (b[off]! & 0x0f) << 2;
-    const totalLen = this.u16(off + 2);
+    let totalLen = this.u16(off + 2);
+    // A sender with TCP segmentation offload hands the NIC packets whose total length is 0 (the
+    // NIC fills it in), so a capture on that host shows them so: the captured bytes are the
+    // packet, as Wireshark presumes too. Any other length shorter than the header is a lie.
+    if (totalLen === 0) totalLen = end - off;
     if (ihl < 20 || totalLen < ihl) return this.fail(DecodeProblem.BAD_IPV4_HEADER);
     if (end - off < ihl) return this.fail(DecodeProblem.TRUNCATED_IPV4);
     // The IP length trims Ethernet padding; a frame cut by the snap length stays as captured.
@@ -364,6 +378,7 @@ export class PacketDecoder {
     if (fragField & 0x2000 || fragOffset) {
       this.protoMask |= Proto.FRAGMENT;
       this.fragmentId = this.u16(off + 4);
+      this.fragmentProto = proto;
       if (fragOffset) {
         // A later fragment carries no transport header; it belongs to its first fragment's flow.
         this.fragment = Fragment.LATER;
@@ -417,6 +432,7 @@ export class PacketDecoder {
           this.fragmentId = this.u32(p + 4);
           const fragField = this.u16(p + 2);
           next = b[p]!;
+          this.fragmentProto = next;
           p += 8;
           if (fragField & 0xfff8) {
             this.ipProto = next;

@@ -6,8 +6,10 @@
  *
  * Flows end on packet time, never on a clock of their own: idle and active timeouts, a shorter
  * timeout after a TCP close, eviction of the oldest idle flow when the table is full (memory
- * stays bounded under a spoofed flood), or flush at end of input. Each ended flow is handed to
- * `onFlowEnd` while its slot is still readable; it must copy what it keeps.
+ * stays bounded under a spoofed flood), or flush at end of input. A SYN that opens a new
+ * connection on the same ports ends the old flow. IP fragments follow their datagram's first
+ * fragment, whichever order they come in. Each ended flow is handed to `onFlowEnd` while its slot
+ * is still readable; it must copy what it keeps.
  */
 
 import { Fragment, IpProto, TcpFlag, type PacketDecoder } from '../decode/packet-decoder.js';
@@ -45,7 +47,7 @@ export const EndReason = {
   CLOSED: 2,
   EVICTED: 3,
   FLUSH: 4,
-  /** A new SYN on the 5-tuple of a closed connection started a new flow. */
+  /** A SYN opened a new connection on the 5-tuple: the old one was closed, or the ISN is new. */
   REUSED: 5,
 } as const;
 export type EndReason = (typeof EndReason)[keyof typeof EndReason];
@@ -109,7 +111,7 @@ export class FlowTable {
   flowsCreated = 0;
   /** Flows ended because the table was full. */
   evicted = 0;
-  /** Later IP fragments attached to their first fragment's flow. */
+  /** Later IP fragments attached to their first fragment's flow (also when they came before it). */
   fragmentsJoined = 0;
   /** Live flows now. */
   live = 0;
@@ -136,6 +138,9 @@ export class FlowTable {
   icmpType = new Int16Array(0);
   icmpCode = new Uint8Array(0);
   fragments = new Uint32Array(0);
+  /** Sequence number of the SYN each side sent first (valid while that side's flags hold SYN). */
+  synSeqAB = new Uint32Array(0);
+  synSeqBA = new Uint32Array(0);
 
   private hash = new Uint32Array(0);
   private prev = new Int32Array(0);
@@ -151,10 +156,18 @@ export class FlowTable {
   private readonly tails = [NONE, NONE];
   private nextFlowId = 1;
 
-  // Direct-mapped cache: IP fragment id -> flow, so later fragments join their first fragment's flow.
-  private readonly fragKey = new Uint32Array(FRAGMENT_CACHE_SIZE * 3);
+  // Direct-mapped cache: IP datagram (addresses, protocol, id) -> flow, so later fragments join
+  // their first fragment's flow. A collision forgets the older datagram: its remaining fragments
+  // then go to a portless flow, which costs accuracy, never memory.
+  private readonly fragKey = new Uint32Array(FRAGMENT_CACHE_SIZE * 4);
   private readonly fragSlot = new Int32Array(FRAGMENT_CACHE_SIZE).fill(NONE);
   private readonly fragFlowId = new Float64Array(FRAGMENT_CACHE_SIZE);
+  // Later fragments that came before their first fragment (senders such as Linux emit the last
+  // fragment first; routers reorder). They wait in the hosts' portless flow, and move to the
+  // datagram's flow when the first fragment shows its ports. Zero packets: the entry is not early.
+  private readonly fragEarlyPackets = new Uint32Array(FRAGMENT_CACHE_SIZE);
+  private readonly fragEarlyBytes = new Float64Array(FRAGMENT_CACHE_SIZE);
+  private readonly fragEarlyFirstSeen = new Float64Array(FRAGMENT_CACHE_SIZE);
 
   private readonly options: FlowTableOptions;
 
@@ -186,14 +199,17 @@ export class FlowTable {
     const proto = p.ipProto;
     let srcPort = 0;
     let dstPort = 0;
+    const fragIndex = p.fragment === Fragment.NONE ? NONE : this.fragmentCacheIndex(p);
     if (p.fragment === Fragment.LATER) {
-      const slot = this.fragmentFlow(p);
+      const slot = this.fragmentFlow(p, fragIndex);
       if (slot !== NONE) {
-        this.fragmentsJoined++;
+        if (this.fragEarlyPackets[fragIndex] === 0) this.fragmentsJoined++;
+        else this.noteEarlyFragment(fragIndex, ts, frameBytes);
         this.fragments[slot]!++;
         this.account(slot, this.sameDirection(slot, src) ? 0 : 1, ts, frameBytes, 0);
         return slot;
       }
+      // No first fragment yet: the hosts' portless flow holds it until the first one comes.
     } else if (p.hasPorts) {
       srcPort = p.srcPort;
       dstPort = p.dstPort;
@@ -230,26 +246,21 @@ export class FlowTable {
     }
 
     const flags = p.tcpFlags;
+    const isTcp = proto === IpProto.TCP;
     if (slot !== NONE) {
-      const st = this.state[slot]!;
       const expiredActive = ts - this.firstSeen[slot]! >= this.options.activeTimeoutMicros;
-      const reused =
-        proto === IpProto.TCP &&
-        (flags & SYN_ACK) === TcpFlag.SYN &&
-        (st === FlowState.CLOSED_FIN || st === FlowState.CLOSED_RST || st === FlowState.REJECTED);
+      const reused = isTcp && (flags & SYN_ACK) === TcpFlag.SYN && this.isNewConnection(slot, dir, p.tcpSeq);
       if (!expiredActive && !reused) {
-        this.account(slot, dir, ts, frameBytes, flags);
-        this.rememberFragment(p, slot);
+        this.accountPacket(slot, dir, p, ts, frameBytes, fragIndex);
         return slot;
       }
       this.end(slot, expiredActive ? EndReason.ACTIVE_TIMEOUT : EndReason.REUSED);
     }
 
     // A flow whose first packet is a SYN-ACK was started by the other side.
-    const flipped = proto === IpProto.TCP && (flags & SYN_ACK) === SYN_ACK;
+    const flipped = isTcp && (flags & SYN_ACK) === SYN_ACK;
     slot = this.create(h, p, srcPort, dstPort, ts, flipped);
-    this.account(slot, flipped ? 1 : 0, ts, frameBytes, flags);
-    this.rememberFragment(p, slot);
+    this.accountPacket(slot, flipped ? 1 : 0, p, ts, frameBytes, fragIndex);
     return slot;
   }
 
@@ -277,6 +288,41 @@ export class FlowTable {
   flush(): void {
     for (const list of [LIST_CLOSED, LIST_OPEN]) {
       for (let s = this.heads[list]!; s !== NONE; s = this.heads[list]!) this.end(s, EndReason.FLUSH);
+    }
+  }
+
+  /**
+   * A SYN (without ACK) from side `dir` opens a new connection on the same addresses and ports
+   * when the old one is over, or when that side already sent a SYN with another initial sequence
+   * number: a retransmitted SYN repeats its sequence number, a new connection picks a new one
+   * (RFC 9293 section 3.4.1). tshark splits its TCP conversations by the same rule.
+   */
+  private isNewConnection(slot: number, dir: number, seq: number): boolean {
+    const st = this.state[slot]!;
+    if (st === FlowState.CLOSED_FIN || st === FlowState.CLOSED_RST || st === FlowState.REJECTED) return true;
+    if (dir === 0) return (this.tcpFlagsAB[slot]! & TcpFlag.SYN) !== 0 && this.synSeqAB[slot] !== seq;
+    return (this.tcpFlagsBA[slot]! & TcpFlag.SYN) !== 0 && this.synSeqBA[slot] !== seq;
+  }
+
+  /** Accounts a packet that found or created its flow: TCP's first SYN, fragments, counters. */
+  private accountPacket(
+    slot: number,
+    dir: number,
+    p: PacketDecoder,
+    ts: number,
+    frameBytes: number,
+    fragIndex: number,
+  ): void {
+    const flags = p.tcpFlags;
+    if (flags & TcpFlag.SYN) {
+      if (dir === 0 && !(this.tcpFlagsAB[slot]! & TcpFlag.SYN)) this.synSeqAB[slot] = p.tcpSeq;
+      else if (dir === 1 && !(this.tcpFlagsBA[slot]! & TcpFlag.SYN)) this.synSeqBA[slot] = p.tcpSeq;
+    }
+    this.account(slot, dir, ts, frameBytes, flags);
+    if (fragIndex !== NONE) {
+      this.fragments[slot]!++;
+      if (p.fragment === Fragment.FIRST) this.rememberFirstFragment(p, slot, fragIndex);
+      else this.rememberEarlyFragment(p, slot, fragIndex, ts, frameBytes);
     }
   }
 
@@ -386,7 +432,9 @@ export class FlowTable {
     this.tcpFlagsBA[slot] = 0;
     this.icmpType[slot] = p.icmpType;
     this.icmpCode[slot] = p.icmpCode;
-    this.fragments[slot] = p.fragment === Fragment.NONE ? 0 : 1;
+    this.fragments[slot] = 0;
+    this.synSeqAB[slot] = 0;
+    this.synSeqBA[slot] = 0;
     let st: FlowState = FlowState.ACTIVE;
     if (p.ipProto === IpProto.TCP) {
       const syn = p.tcpFlags & SYN_ACK;
@@ -415,6 +463,11 @@ export class FlowTable {
   /** Hands the flow to onFlowEnd, then frees its slot. */
   private end(slot: number, reason: EndReason): void {
     this.onFlowEnd(this, slot, reason);
+    this.release(slot);
+  }
+
+  /** Frees a slot without reporting it. */
+  private release(slot: number): void {
     this.unlink(slot);
     this.removeFromIndex(slot);
     this.freeSlots.push(slot);
@@ -479,35 +532,93 @@ export class FlowTable {
 
   private fragmentCacheIndex(p: PacketDecoder): number {
     const h = mix32(
-      p.src[0]! ^ mix32(p.dst[0]! ^ p.src[3]! ^ p.dst[3]!) ^ Math.imul(p.fragmentId, 0x9e3779b1) ^ p.ipProto,
+      p.src[0]! ^
+        mix32(p.dst[0]! ^ p.src[3]! ^ p.dst[3]!) ^
+        Math.imul(p.fragmentId, 0x9e3779b1) ^
+        p.fragmentProto,
     );
     return h & (FRAGMENT_CACHE_SIZE - 1);
   }
 
-  private rememberFragment(p: PacketDecoder, slot: number): void {
-    if (p.fragment !== Fragment.FIRST) return;
-    const i = this.fragmentCacheIndex(p);
-    this.fragKey[i * 3] = p.fragmentId;
-    this.fragKey[i * 3 + 1] = p.src[0]! ^ p.src[3]!;
-    this.fragKey[i * 3 + 2] = p.dst[0]! ^ p.dst[3]!;
-    this.fragSlot[i] = slot;
-    this.fragFlowId[i] = this.flowId[slot]!;
+  private fragmentKeyMatches(p: PacketDecoder, i: number): boolean {
+    const k = i << 2;
+    return (
+      this.fragKey[k] === p.fragmentId &&
+      this.fragKey[k + 1] === (p.src[0]! ^ p.src[3]!) >>> 0 &&
+      this.fragKey[k + 2] === (p.dst[0]! ^ p.dst[3]!) >>> 0 &&
+      this.fragKey[k + 3] === p.fragmentProto
+    );
   }
 
-  private fragmentFlow(p: PacketDecoder): number {
-    const i = this.fragmentCacheIndex(p);
+  private setFragmentEntry(p: PacketDecoder, i: number, slot: number): void {
+    const k = i << 2;
+    this.fragKey[k] = p.fragmentId;
+    this.fragKey[k + 1] = p.src[0]! ^ p.src[3]!;
+    this.fragKey[k + 2] = p.dst[0]! ^ p.dst[3]!;
+    this.fragKey[k + 3] = p.fragmentProto;
+    this.fragSlot[i] = slot;
+    this.fragFlowId[i] = this.flowId[slot]!;
+    this.fragEarlyPackets[i] = 0;
+    this.fragEarlyBytes[i] = 0;
+  }
+
+  /** The live flow the datagram of `p` was remembered with, or NONE. */
+  private fragmentFlow(p: PacketDecoder, i: number): number {
     const slot = this.fragSlot[i]!;
-    if (
-      slot === NONE ||
-      this.fragKey[i * 3] !== p.fragmentId ||
-      this.fragKey[i * 3 + 1] !== (p.src[0]! ^ p.src[3]!) >>> 0 ||
-      this.fragKey[i * 3 + 2] !== (p.dst[0]! ^ p.dst[3]!) >>> 0 ||
-      this.flowId[slot] !== this.fragFlowId[i] ||
-      this.ipProto[slot] !== p.ipProto
-    ) {
+    if (slot === NONE || !this.fragmentKeyMatches(p, i) || this.flowId[slot] !== this.fragFlowId[i]) {
       return NONE;
     }
     return slot;
+  }
+
+  /**
+   * The first fragment found its flow: later fragments now join it. Those that came before it
+   * move out of the portless flow that held them; a portless flow left empty was only a waiting
+   * room and is dropped unreported.
+   */
+  private rememberFirstFragment(p: PacketDecoder, slot: number, i: number): void {
+    const early = this.fragEarlyPackets[i]!;
+    const waiting = early > 0 ? this.fragmentFlow(p, i) : NONE;
+    if (waiting !== NONE && waiting !== slot) {
+      const bytes = this.fragEarlyBytes[i]!;
+      if (this.sameDirection(waiting, p.src)) {
+        this.packetsAB[waiting]! -= early;
+        this.bytesAB[waiting]! -= bytes;
+      } else {
+        this.packetsBA[waiting]! -= early;
+        this.bytesBA[waiting]! -= bytes;
+      }
+      this.fragments[waiting]! -= early;
+      if (this.sameDirection(slot, p.src)) {
+        this.packetsAB[slot]! += early;
+        this.bytesAB[slot]! += bytes;
+      } else {
+        this.packetsBA[slot]! += early;
+        this.bytesBA[slot]! += bytes;
+      }
+      this.fragments[slot]! += early;
+      const earlyFirstSeen = this.fragEarlyFirstSeen[i]!;
+      if (earlyFirstSeen < this.firstSeen[slot]!) this.firstSeen[slot] = earlyFirstSeen;
+      if (this.packetsAB[waiting]! + this.packetsBA[waiting]! === 0) {
+        this.release(waiting);
+        this.flowsCreated--;
+      }
+    }
+    if (waiting !== NONE) this.fragmentsJoined += early;
+    this.setFragmentEntry(p, i, slot);
+  }
+
+  /** A later fragment without its first one went to the portless flow in `slot`: remember it. */
+  private rememberEarlyFragment(p: PacketDecoder, slot: number, i: number, ts: number, bytes: number): void {
+    this.setFragmentEntry(p, i, slot);
+    this.fragEarlyFirstSeen[i] = ts;
+    this.noteEarlyFragment(i, ts, bytes);
+  }
+
+  private noteEarlyFragment(i: number, ts: number, bytes: number): void {
+    this.fragEarlyPackets[i]!++;
+    this.fragEarlyBytes[i]! += bytes;
+    if (ts < this.fragEarlyFirstSeen[i]!) this.fragEarlyFirstSeen[i] = ts;
   }
 
   private grow(newCapacity: number): void {
@@ -540,6 +651,8 @@ export class FlowTable {
     this.icmpType = copy(this.icmpType, (l) => new Int16Array(l));
     this.icmpCode = copy(this.icmpCode, (l) => new Uint8Array(l));
     this.fragments = copy(this.fragments, (l) => new Uint32Array(l));
+    this.synSeqAB = copy(this.synSeqAB, (l) => new Uint32Array(l));
+    this.synSeqBA = copy(this.synSeqBA, (l) => new Uint32Array(l));
     this.hash = copy(this.hash, (l) => new Uint32Array(l));
     this.prev = copy(this.prev, (l) => new Int32Array(l));
     this.next = copy(this.next, (l) => new Int32Array(l));
