@@ -470,6 +470,8 @@ export class FlowTable {
   private release(slot: number): void {
     this.unlink(slot);
     this.removeFromIndex(slot);
+    // A freed slot has no flow id, so a stale fragment-cache entry can never match it.
+    this.flowId[slot] = 0;
     this.freeSlots.push(slot);
     this.live--;
   }
