@@ -465,8 +465,11 @@ export class PacketDecoder {
     this.tcpFlags = 0;
     this.icmpType = -1;
     this.fragment = Fragment.NONE;
-    this.src.fill(0);
-    this.dst.fill(0);
+    // Plain stores: TypedArray.prototype.fill is a builtin call, measurably slower per packet.
+    const src = this.src;
+    const dst = this.dst;
+    src[0] = src[1] = src[2] = src[3] = 0;
+    dst[0] = dst[1] = dst[2] = dst[3] = 0;
   }
 
   private transport(proto: number, p: number, end: number): void {
