@@ -2,7 +2,7 @@
  * Aggregates decoded packets and ended flows into what `flowtrack analyze` reports: totals,
  * protocol mix, top talkers, top ports, top flows, decode problems. Memory is bounded whatever
  * the input: hosts are summed exactly in typed arrays up to `hostCapacity` distinct hosts and go
- * through a Space-Saving sketch beyond, ports into fixed arrays, flows into a fixed-size heap.
+ * through Count-Min heavy-hitter sketches beyond, ports into fixed arrays, flows into a short list.
  */
 
 import { PROTO_NAMES, DECODE_PROBLEM_NAMES, type ProtoName } from '../decode/protocols.js';
@@ -10,7 +10,7 @@ import type { PacketDecoder } from '../decode/packet-decoder.js';
 import { FLOW_STATE_NAMES, END_REASON_NAMES, type EndReason, type FlowTable } from '../flows/flow-table.js';
 import { protocolName, readFlowRecord, type FlowRecord } from '../flows/flow-record.js';
 import { formatIpv6, formatIpv4 } from '../util/ip-address.js';
-import { SpaceSaving } from './space-saving.js';
+import { HeavyHitters } from './heavy-hitters.js';
 
 export interface Talker {
   address: string;
@@ -48,7 +48,7 @@ export interface TrafficSummary {
     evicted: number;
     fragmentsJoined: number;
   };
-  /** True when more distinct hosts were seen than the sketch keeps: host counts are upper bounds. */
+  /** True when more distinct hosts were seen than are counted exactly: host counts are estimates (upper bounds). */
   talkersApproximate: boolean;
   topTalkersByBytes: Talker[];
   topTalkersByPackets: Talker[];
@@ -81,8 +81,8 @@ export class TrafficSummaryBuilder {
   private readonly endReasons = new Float64Array(END_REASON_NAMES.length);
   /** Exact per-host totals while the hosts fit; then the sketches below take over. */
   private readonly hosts: HostTotals;
-  private byBytes: SpaceSaving<number | string> | null = null;
-  private byPackets: SpaceSaving<number | string> | null = null;
+  /** Bytes (measure 0) and packets (measure 1) per host, once the exact table is full. */
+  private talkers: HeavyHitters<number | string> | null = null;
   // [proto 0 = tcp, 1 = udp][port] -> flows, packets, bytes
   private readonly portFlows = [new Float64Array(65536), new Float64Array(65536)];
   private readonly portPackets = [new Float64Array(65536), new Float64Array(65536)];
@@ -118,9 +118,8 @@ export class TrafficSummaryBuilder {
     const base = slot * 4;
     const sameHost = sameAddress(table.addrA, table.addrB, base);
     let clientDone = false;
-    if (this.byBytes === null) {
-      // Two typed-array lookups per flow: updating the sketches instead (a heap of up to 65536
-      // hosts behind a Map, sifted on every update) took a fifth of the run time in bench/.
+    if (this.talkers === null) {
+      // Two typed-array lookups per flow while the hosts fit: exact, and cheaper than any sketch.
       clientDone = this.hosts.add(version, table.addrA, base, bytes, packets);
       if (clientDone && (sameHost || this.hosts.add(version, table.addrB, base, bytes, packets))) {
         this.rankPortAndFlow(table, slot, reason, proto, packets, bytes);
@@ -134,23 +133,20 @@ export class TrafficSummaryBuilder {
   }
 
   /**
-   * More distinct hosts than the exact table holds: from now on hosts go through Space-Saving
+   * More distinct hosts than the exact table holds: from now on hosts go through heavy-hitter
    * sketches, seeded with the exact totals so far (a valid weighted stream for the sketch, so its
    * error bounds hold).
    */
   private switchToSketches(): void {
-    const byBytes = new SpaceSaving<number | string>(this.options.hostCapacity);
-    const byPackets = new SpaceSaving<number | string>(this.options.hostCapacity);
-    this.byBytes = byBytes;
-    this.byPackets = byPackets;
+    const candidates = Math.max(64, 4 * this.options.top);
+    this.talkers = new HeavyHitters<number | string>(candidates);
     this.hosts.forEach((key, bytes, packets) => {
       this.addHostToSketches(key, bytes, packets);
     });
   }
 
   private addHostToSketches(key: number | string, bytes: number, packets: number): void {
-    this.byBytes!.add(key, bytes, packets);
-    this.byPackets!.add(key, packets, bytes);
+    this.talkers!.add(key, bytes, packets);
   }
 
   /** Counts the flow under its server port and offers it to the top-flow list. */
@@ -210,12 +206,12 @@ export class TrafficSummaryBuilder {
         evicted,
         fragmentsJoined,
       },
-      talkersApproximate: (this.byBytes?.approximate ?? false) || (this.byPackets?.approximate ?? false),
-      topTalkersByBytes: this.byBytes
-        ? this.byBytes.top(n).map((h) => ({ address: hostText(h.key), bytes: h.count, packets: h.other }))
+      talkersApproximate: this.talkers !== null,
+      topTalkersByBytes: this.talkers
+        ? this.talkers.top(0, n).map((h) => ({ address: hostText(h.key), bytes: h.count, packets: h.other }))
         : this.hosts.top(n, 'bytes'),
-      topTalkersByPackets: this.byPackets
-        ? this.byPackets.top(n).map((h) => ({ address: hostText(h.key), bytes: h.other, packets: h.count }))
+      topTalkersByPackets: this.talkers
+        ? this.talkers.top(1, n).map((h) => ({ address: hostText(h.key), bytes: h.other, packets: h.count }))
         : this.hosts.top(n, 'packets'),
       topPorts: this.topPorts(n),
       topFlows: [...this.topFlows],
