@@ -4,15 +4,23 @@
  * every record and decodes nothing: the floor for reading a capture), and against tshark's TCP
  * conversation table on a slice of the capture (tshark is too slow for the whole file).
  *
- * Generates the capture (bench/make-capture.mjs) and the slice into bench/out/ when missing, times
- * each command as wall-clock time of the whole process (start-up included, as a user sees it):
- * one untimed warm-up round, then --runs rounds of every tool in turn, keeping each tool's best.
- * Also records the CPU time each run used and what other processes used meanwhile (the machine
- * may be shared). Checks that every tool really read the whole file, prints a table and writes
- * bench/out/results.json. Reads files only; softflowd, which must export somewhere, sends its
- * NetFlow to a socket this script holds on 127.0.0.1.
+ * Two workloads, each with its own table and targets:
+ * - mix: a realistic site link (bench/make-capture.mjs), plus the tshark comparison on its slice;
+ * - flood: a spoofed SYN flood where every packet is a new flow (bench/make-flood.mjs), so flow
+ *   tables fill, evict and churn. argus needs over a minute and gigabytes of memory for it, so it
+ *   runs there once without warm-up unless --flood-argus-runs says otherwise.
  *
- * Usage: npm run bench [-- --packets N] [--runs N] [--slice N] [--seed N] [--snaplen N] [--tools a,b]
+ * Generates the captures and the slice into bench/out/ when missing, times each command as
+ * wall-clock time of the whole process (start-up included, as a user sees it): one untimed
+ * warm-up round, then --runs rounds of every tool in turn, keeping each tool's best. Also records
+ * the CPU time and peak resident memory of each run, and what other processes used meanwhile (the
+ * machine may be shared). Checks that every tool really read the whole file (and, on the flood,
+ * made one flow per packet), prints the tables and writes bench/out/results.json. Reads files
+ * only; softflowd, which must export somewhere, sends its NetFlow to a socket this script holds
+ * on 127.0.0.1.
+ *
+ * Usage: npm run bench [-- --workload mix|flood|all] [--packets N] [--runs N] [--flood-argus-runs N]
+ *                         [--slice N] [--seed N] [--snaplen N] [--tools a,b]
  */
 
 import { Buffer } from 'node:buffer';
@@ -24,6 +32,7 @@ import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { makeCapture } from './make-capture.mjs';
+import { makeFlood } from './make-flood.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -35,8 +44,19 @@ const TARGET_PACKETS_PER_SECOND = 1_500_000;
 const TARGET_RATIO_FLOW_TOOLS = 3;
 const TARGET_TCPDUMP_FACTOR = 2;
 
+const WORKLOADS = ['mix', 'flood'];
+
 function parseArgs(argv) {
-  const opts = { packets: 4_000_000, runs: 3, slice: 200_000, seed: 1, snaplen: 65535, tools: null };
+  const opts = {
+    workloads: WORKLOADS,
+    packets: 4_000_000,
+    runs: 3,
+    floodArgusRuns: 1,
+    slice: 200_000,
+    seed: 1,
+    snaplen: 65535,
+    tools: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -44,34 +64,52 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--packets') opts.packets = Number(next());
+    if (a === '--workload') {
+      const w = next();
+      if (w !== 'all' && !WORKLOADS.includes(w)) throw new Error('--workload must be mix, flood or all');
+      opts.workloads = w === 'all' ? WORKLOADS : [w];
+    } else if (a === '--packets') opts.packets = Number(next());
     else if (a === '--runs') opts.runs = Number(next());
+    else if (a === '--flood-argus-runs') opts.floodArgusRuns = Number(next());
     else if (a === '--slice') opts.slice = Number(next());
     else if (a === '--seed') opts.seed = Number(next());
     else if (a === '--snaplen') opts.snaplen = Number(next());
     else if (a === '--tools') opts.tools = next().split(',');
     else throw new Error(`unknown argument ${a}`);
   }
-  for (const k of ['packets', 'runs', 'slice', 'seed', 'snaplen']) {
-    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`--${k} must be a whole number >= 1`);
+  for (const [k, flag] of [
+    ['packets', '--packets'],
+    ['runs', '--runs'],
+    ['floodArgusRuns', '--flood-argus-runs'],
+    ['slice', '--slice'],
+    ['seed', '--seed'],
+    ['snaplen', '--snaplen'],
+  ]) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new Error(`${flag} must be a whole number >= 1`);
   }
+  opts.floodArgusRuns = Math.min(opts.floodArgusRuns, opts.runs);
   return opts;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Running commands
 
-/** GNU time, when installed, adds the CPU seconds a command used (user + system). */
+/**
+ * GNU time, when installed, adds the CPU seconds a command used (user + system) and its peak
+ * resident set size (the largest of the process and its descendants, from wait4's rusage).
+ */
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const CPU_FILE = join(OUT, 'cpu-time.txt');
 
 /**
  * Runs `cmd` to its end; resolves with its exit code, output, wall-clock seconds and, with GNU
- * time, CPU seconds (null without).
+ * time, CPU seconds and peak RSS in KiB (null without).
  */
 function run(cmd, args, { stdoutFile = null } = {}) {
   return new Promise((resolve, reject) => {
-    const [file, argv] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', CPU_FILE, cmd, ...args]] : [cmd, args];
+    const [file, argv] = GNU_TIME
+      ? [GNU_TIME, ['-f', '%U %S %M', '-o', CPU_FILE, cmd, ...args]]
+      : [cmd, args];
     const started = process.hrtime.bigint();
     const child = spawn(file, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
@@ -84,12 +122,19 @@ function run(cmd, args, { stdoutFile = null } = {}) {
       const stdout = Buffer.concat(out);
       if (stdoutFile) writeFileSync(stdoutFile, stdout);
       let cpuSeconds = null;
+      let maxRssKiB = null;
       if (GNU_TIME) {
-        const [user, system] = readFileSync(CPU_FILE, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        const [user, system, rss] = readFileSync(CPU_FILE, 'utf8')
+          .trim()
+          .split('\n')
+          .pop()
+          .split(' ')
+          .map(Number);
         cpuSeconds = user + system;
+        maxRssKiB = rss;
       }
       const stderr = Buffer.concat(err).toString();
-      resolve({ code, signal, seconds, cpuSeconds, stdout: stdout.toString(), stderr });
+      resolve({ code, signal, seconds, cpuSeconds, maxRssKiB, stdout: stdout.toString(), stderr });
     });
   });
 }
@@ -126,7 +171,8 @@ function countPackets(path) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Output checks: each returns a one-line note, or throws when the tool did not read everything
+// Output checks: each returns a one-line note, or throws when the tool did not read everything.
+// `expectFlows`, when given (the flood: one flow per SYN), is the number of flows a tool must report.
 
 /** Counts the records of an argus output file by walking their headers (length in 32-bit words). */
 function argusRecords(path) {
@@ -145,7 +191,13 @@ function argusRecords(path) {
   return { flows, management };
 }
 
-function checkFlowtrack(packets) {
+function checkFlowCount(tool, flows, expectFlows) {
+  if (expectFlows !== null && flows !== expectFlows) {
+    throw new Error(`${tool} reported ${flows} flows, expected ${expectFlows} (one per SYN)`);
+  }
+}
+
+function checkFlowtrack(packets, expectFlows = null) {
   return (r, ctx) => {
     const report = JSON.parse(readFileSync(ctx.stdoutFile, 'utf8'));
     if (report.packets !== packets || report.input.readError !== null) {
@@ -153,19 +205,22 @@ function checkFlowtrack(packets) {
         `read ${report.packets} of ${packets} packets (${JSON.stringify(report.input.readError)})`,
       );
     }
-    return `${report.packets} packets, ${report.flows.total} flows`;
+    checkFlowCount('FlowTrack', report.flows.total, expectFlows);
+    const evicted = report.flows.evicted > 0 ? ` (${report.flows.evicted} evicted)` : '';
+    return `${report.packets} packets, ${report.flows.total} flows${evicted}`;
   };
 }
 
-function checkArgus(path) {
+function checkArgus(path, expectFlows = null) {
   return () => {
     const { flows, management } = argusRecords(path);
     if (flows === 0 || management < 2) throw new Error(`argus wrote ${flows} flow records`);
+    checkFlowCount('argus', flows, expectFlows);
     return `${flows} flow records`;
   };
 }
 
-function checkSoftflowd(packets, collector) {
+function checkSoftflowd(packets, collector, expectFlows = null) {
   return (r) => {
     const processed = Number(/Packets processed: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
     const ignored = Number(/Ignored packets: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
@@ -178,11 +233,12 @@ function checkSoftflowd(packets, collector) {
     if (Number(m[4]) !== 0 || collector.datagrams === 0) {
       throw new Error(`softflowd failed ${m[4]} of ${m[3]} NetFlow sends, ${collector.datagrams} arrived`);
     }
+    checkFlowCount('softflowd', Number(m[1]), expectFlows);
     return `${processed} IP packets (${ignored} non-IP ignored), ${m[1]} flows exported`;
   };
 }
 
-function checkNfpcapd(packets, dir) {
+function checkNfpcapd(packets, dir, expectFlows = null) {
   return (r) => {
     const text = r.stdout + r.stderr;
     const processed = Number(/Total: Processed: (\d+)/.exec(text)?.[1] ?? NaN);
@@ -192,6 +248,7 @@ function checkNfpcapd(packets, dir) {
     if (processed !== packets || !(flows > 0) || bytes === 0) {
       throw new Error(`nfpcapd processed ${processed} of ${packets} packets, wrote ${bytes} bytes`);
     }
+    checkFlowCount('nfpcapd', flows, expectFlows);
     return `${processed} packets, ${flows} flows (one per direction)`;
   };
 }
@@ -204,71 +261,70 @@ function checkTshark(r) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Workloads: the capture each one reads and the commands timed on it
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  mkdirSync(OUT, { recursive: true });
-  const suffix = `${opts.seed === 1 ? '' : `-seed${opts.seed}`}${opts.snaplen === 65535 ? '' : `-snap${opts.snaplen}`}`;
-  const capture = join(OUT, `synthetic-${opts.packets}${suffix}.pcap`);
-  const slice = join(OUT, `synthetic-${opts.packets}${suffix}-first-${opts.slice}.pcap`);
-
-  const missing = ['capinfos', 'editcap', 'tcpdump', 'argus', 'softflowd', 'nfpcapd', 'tshark'].filter(
-    (c) => !haveCommand(c),
-  );
-  if (missing.length > 0)
-    console.error(`bench: not installed (their rows are skipped): ${missing.join(', ')}`);
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
-
-  if (!existsSync(capture)) {
-    console.error(`bench: writing ${relative(ROOT, capture)} (${opts.packets} packets) ...`);
-    makeCapture(capture, { packets: opts.packets, seed: opts.seed, snapLen: opts.snaplen });
-  }
-  if (!existsSync(slice)) {
-    const r = spawnSync('editcap', ['-r', capture, slice, `1-${opts.slice}`], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`editcap failed: ${r.stderr}`);
-  }
-  const busyStart = busyCpuSeconds();
-  await sleep(1000);
-  const othersAtStart = Number((busyCpuSeconds() - busyStart).toFixed(2));
-  if (othersAtStart > 0.1) {
-    console.error(
-      `bench: other processes used ${othersAtStart} CPU seconds in the last second: figures will be low and noisy`,
-    );
+/** Writes the workload's capture (and the mix's slice) when missing; returns their paths and sizes. */
+function prepareWorkload(name, opts) {
+  const seedSuffix = opts.seed === 1 ? '' : `-seed${opts.seed}`;
+  let capture;
+  let slice = null;
+  if (name === 'flood') {
+    capture = join(OUT, `syn-flood-${opts.packets}${seedSuffix}.pcap`);
+    if (!existsSync(capture)) {
+      console.error(`bench: writing ${relative(ROOT, capture)} (${opts.packets} SYNs) ...`);
+      makeFlood(capture, { packets: opts.packets, seed: opts.seed });
+    }
+  } else {
+    const suffix = `${seedSuffix}${opts.snaplen === 65535 ? '' : `-snap${opts.snaplen}`}`;
+    capture = join(OUT, `synthetic-${opts.packets}${suffix}.pcap`);
+    slice = join(OUT, `synthetic-${opts.packets}${suffix}-first-${opts.slice}.pcap`);
+    if (!existsSync(capture)) {
+      console.error(`bench: writing ${relative(ROOT, capture)} (${opts.packets} packets) ...`);
+      makeCapture(capture, { packets: opts.packets, seed: opts.seed, snapLen: opts.snaplen });
+    }
+    if (!existsSync(slice)) {
+      const r = spawnSync('editcap', ['-r', capture, slice, `1-${opts.slice}`], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`editcap failed: ${r.stderr}`);
+    }
   }
   const packets = countPackets(capture);
-  const slicePackets = countPackets(slice);
-  const captureBytes = statSync(capture).size;
-  console.error(
-    `bench: ${relative(ROOT, capture)}: ${packets} packets, ${(captureBytes / 2 ** 20).toFixed(0)} MiB; ` +
-      `slice: ${slicePackets} packets`,
-  );
+  // A generator stopped part-way leaves a short file behind; it must not be timed as the real one.
+  if (packets !== opts.packets) {
+    throw new Error(`${relative(ROOT, capture)} holds ${packets} packets, not ${opts.packets}: delete it`);
+  }
+  return {
+    name,
+    capture,
+    packets,
+    bytes: statSync(capture).size,
+    slice,
+    slicePackets: slice === null ? null : countPackets(slice),
+  };
+}
 
-  // softflowd exports NetFlow over UDP whatever happens; it goes to this socket on loopback.
-  const collector = { datagrams: 0, bytes: 0 };
-  const socket = createSocket('udp4');
-  socket.on('message', (msg) => {
-    collector.datagrams++;
-    collector.bytes += msg.length;
-  });
-  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const collectorPort = socket.address().port;
-
-  const nfDir = join(OUT, 'nfpcapd');
-  const argusFile = join(OUT, 'argus.out');
+/**
+ * The commands timed on workload `w`. A tool may set `runs` (timed runs, fewer than --runs) and
+ * `warmUp: false`; `expectFlows` (the flood) makes every flow tool prove one flow per packet.
+ */
+function toolsFor(w, opts, collector) {
+  const flood = w.name === 'flood';
+  const expectFlows = flood ? w.packets : null;
+  const nfDir = join(OUT, `nfpcapd-${w.name}`);
+  const argusFile = join(OUT, `argus-${w.name}.out`);
   const tools = [
     {
       name: 'flowtrack',
       file: 'full',
       cmd: FLOWTRACK,
-      args: ['analyze', '--json', capture],
-      stdoutFile: join(OUT, 'flowtrack.json'),
-      check: checkFlowtrack(packets),
+      args: ['analyze', '--json', w.capture],
+      stdoutFile: join(OUT, `flowtrack-${w.name}.json`),
+      check: checkFlowtrack(w.packets, expectFlows),
     },
     {
       name: 'tcpdump',
       file: 'full',
       cmd: 'tcpdump',
-      args: ['-r', capture, '-w', '/dev/null'],
+      args: ['-r', w.capture, '-w', '/dev/null'],
       check: () => 'read and copied every record, decoded nothing',
     },
     {
@@ -276,9 +332,13 @@ async function main() {
       file: 'full',
       cmd: 'argus',
       // -X: built-in defaults, so /etc/argus.conf adds no second output file or status interval.
-      args: ['-X', '-r', capture, '-w', argusFile],
+      args: ['-X', '-r', w.capture, '-w', argusFile],
+      // On the flood one run takes over a minute (and gigabytes of memory): it runs once by default
+      // and needs no warm-up, as the tools before it in round 1 have already read the file.
+      runs: flood ? opts.floodArgusRuns : opts.runs,
+      warmUp: !flood,
       prepare: () => rmSync(argusFile, { force: true }),
-      check: checkArgus(argusFile),
+      check: checkArgus(argusFile, expectFlows),
     },
     {
       name: 'softflowd',
@@ -286,7 +346,7 @@ async function main() {
       cmd: 'softflowd',
       // -d foreground; -6 track IPv6 too, -v 9 so it can be exported; a flow table as big as FlowTrack's.
       args: [
-        ...['-d', '-r', capture, '-n', `127.0.0.1:${collectorPort}`, '-v', '9', '-6', '-m', '500000'],
+        ...['-d', '-r', w.capture, '-n', `127.0.0.1:${collector.port}`, '-v', '9', '-6', '-m', '500000'],
         ...['-p', join(OUT, 'softflowd.pid')],
       ],
       prepare: () => {
@@ -295,43 +355,53 @@ async function main() {
       },
       // Let the last datagrams reach the socket before counting them.
       settle: () => sleep(200),
-      check: checkSoftflowd(packets, collector),
+      check: checkSoftflowd(w.packets, collector, expectFlows),
     },
     {
       name: 'nfpcapd',
       file: 'full',
       cmd: 'nfpcapd',
-      args: ['-r', capture, '-w', nfDir],
+      args: ['-r', w.capture, '-w', nfDir],
       prepare: () => {
         rmSync(nfDir, { recursive: true, force: true });
         mkdirSync(nfDir);
       },
-      check: checkNfpcapd(packets, nfDir),
+      check: checkNfpcapd(w.packets, nfDir, expectFlows),
     },
-    {
-      name: 'tshark',
-      file: 'slice',
-      cmd: 'tshark',
-      args: ['-r', slice, '-q', '-z', 'conv,tcp'],
-      check: checkTshark,
-    },
-    {
-      name: 'flowtrack',
-      file: 'slice',
-      cmd: FLOWTRACK,
-      args: ['analyze', '--json', slice],
-      stdoutFile: join(OUT, 'flowtrack-slice.json'),
-      check: checkFlowtrack(slicePackets),
-    },
-  ].filter((t) => (opts.tools === null || opts.tools.includes(t.name)) && !missing.includes(t.cmd));
+  ];
+  if (w.slice !== null) {
+    tools.push(
+      {
+        name: 'tshark',
+        file: 'slice',
+        cmd: 'tshark',
+        args: ['-r', w.slice, '-q', '-z', 'conv,tcp'],
+        check: checkTshark,
+      },
+      {
+        name: 'flowtrack',
+        file: 'slice',
+        cmd: FLOWTRACK,
+        args: ['analyze', '--json', w.slice],
+        stdoutFile: join(OUT, `flowtrack-${w.name}-slice.json`),
+        check: checkFlowtrack(w.slicePackets),
+      },
+    );
+  }
+  return tools;
+}
 
-  // Round-robin: every tool once per round, so that load from elsewhere on the machine falls on
-  // all of them alike. Round 0 only warms the page cache and the binaries.
-  const state = tools.map(() => ({ times: [], cpu: [], others: [], note: '', failure: null }));
+/**
+ * Round-robin: every tool once per round, so that load from elsewhere on the machine falls on all
+ * of them alike. Round 0 only warms the page cache and the binaries.
+ */
+async function measure(w, tools, opts) {
+  const state = tools.map(() => ({ times: [], cpu: [], rss: [], others: [], note: '', failure: null }));
   for (let round = 0; round <= opts.runs; round++) {
     for (const [k, tool] of tools.entries()) {
       const st = state[k];
-      if (st.failure !== null) continue;
+      const wanted = round === 0 ? tool.warmUp !== false : round <= (tool.runs ?? opts.runs);
+      if (st.failure !== null || !wanted) continue;
       tool.prepare?.();
       const busyBefore = busyCpuSeconds();
       const r = await run(tool.cmd, tool.args, { stdoutFile: tool.stdoutFile ?? null });
@@ -350,21 +420,27 @@ async function main() {
       if (round > 0) {
         st.times.push(r.seconds);
         st.cpu.push(r.cpuSeconds);
+        st.rss.push(r.maxRssKiB);
         st.others.push(r.cpuSeconds === null || Number.isNaN(busy) ? null : Math.max(0, busy - r.cpuSeconds));
       }
     }
-    console.error(`bench: round ${round} of ${opts.runs} done${round === 0 ? ' (warm-up)' : ''}`);
+    console.error(`bench: ${w.name}: round ${round} of ${opts.runs} done${round === 0 ? ' (warm-up)' : ''}`);
   }
+  return state;
+}
 
+/** One result row per tool, FlowTrack's speed-up over each, and the targets. */
+function summarize(w, tools, state) {
   const results = tools.map((tool, k) => {
     const st = state[k];
-    const n = tool.file === 'full' ? packets : slicePackets;
+    const n = tool.file === 'full' ? w.packets : w.slicePackets;
     const best = st.times.length > 0 ? Math.min(...st.times) : null;
     const at = st.times.indexOf(best);
-    const label = `${tool.name} (${tool.file === 'full' ? 'capture' : 'slice'})`;
+    const label = `${w.name}: ${tool.name} (${tool.file === 'full' ? 'capture' : 'slice'})`;
     console.error(
       `bench: ${label}: ${st.failure ? `FAILED: ${st.failure}` : `best ${best.toFixed(3)} s of ${st.times.map((t) => t.toFixed(3)).join(', ')}; ${st.note}`}`,
     );
+    const rss = st.rss.filter((x) => x !== null);
     return {
       tool: tool.name,
       input: tool.file,
@@ -372,25 +448,67 @@ async function main() {
         .map((a) => (a.startsWith(ROOT) ? relative(ROOT, a) : a))
         .join(' '),
       packets: n,
+      runs: st.times.length,
+      warmUp: tool.warmUp !== false,
       seconds: best,
       allSeconds: st.times,
       cpuSeconds: best === null ? null : st.cpu[at],
       /** CPU seconds other processes used while the best run ran (both cores; /proc/stat). */
       othersCpuSeconds: best === null ? null : st.others[at],
+      /** Largest resident set of any timed run (GNU time %M). */
+      peakRssKiB: rss.length > 0 ? Math.max(...rss) : null,
       packetsPerSecond: best ? Math.round(n / best) : null,
       ok: st.failure === null,
       note: st.failure ?? st.note,
     };
   });
-  socket.close();
-
   const ft = (input) => results.find((r) => r.tool === 'flowtrack' && r.input === input && r.ok);
   for (const r of results) {
     const own = ft(r.input);
     r.flowtrackSpeedup =
       own && r.ok && r.tool !== 'flowtrack' ? own.packetsPerSecond / r.packetsPerSecond : null;
   }
-  const targets = evaluateTargets(results, ft('full'));
+  return { results, targets: evaluateTargets(results, ft('full')) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  mkdirSync(OUT, { recursive: true });
+  const missing = ['capinfos', 'editcap', 'tcpdump', 'argus', 'softflowd', 'nfpcapd', 'tshark'].filter(
+    (c) => !haveCommand(c),
+  );
+  if (missing.length > 0)
+    console.error(`bench: not installed (their rows are skipped): ${missing.join(', ')}`);
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
+
+  const workloads = opts.workloads.map((name) => prepareWorkload(name, opts));
+  for (const w of workloads) {
+    const slice = w.slice === null ? '' : `; slice: ${w.slicePackets} packets`;
+    console.error(
+      `bench: ${w.name}: ${relative(ROOT, w.capture)}: ${w.packets} packets, ${(w.bytes / 2 ** 20).toFixed(0)} MiB${slice}`,
+    );
+  }
+  const busyStart = busyCpuSeconds();
+  await sleep(1000);
+  const othersAtStart = Number((busyCpuSeconds() - busyStart).toFixed(2));
+  if (othersAtStart > 0.1) {
+    console.error(
+      `bench: other processes used ${othersAtStart} CPU seconds in the last second: figures will be low and noisy`,
+    );
+  }
+
+  // softflowd exports NetFlow over UDP whatever happens; it goes to this socket on loopback.
+  const collector = { port: 0, datagrams: 0, bytes: 0 };
+  const socket = createSocket('udp4');
+  socket.on('message', (msg) => {
+    collector.datagrams++;
+    collector.bytes += msg.length;
+  });
+  await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  collector.port = socket.address().port;
+
   const report = {
     date: new Date().toISOString(),
     machine: {
@@ -408,20 +526,38 @@ async function main() {
       nfpcapd: toolVersion('nfpcapd', ['-V']),
       tshark: toolVersion('tshark', ['-v']),
     },
-    capture: {
-      file: relative(ROOT, capture),
-      packets,
-      bytes: captureBytes,
-      slice: relative(ROOT, slice),
-      slicePackets,
-    },
     runs: opts.runs,
-    results,
-    targets,
+    floodArgusRuns: opts.floodArgusRuns,
+    workloads: {},
   };
+  try {
+    for (const w of workloads) {
+      const tools = toolsFor(w, opts, collector).filter(
+        (t) => (opts.tools === null || opts.tools.includes(t.name)) && !missing.includes(t.cmd),
+      );
+      const state = await measure(w, tools, opts);
+      report.workloads[w.name] = {
+        capture: {
+          file: relative(ROOT, w.capture),
+          packets: w.packets,
+          bytes: w.bytes,
+          slice: w.slice === null ? null : relative(ROOT, w.slice),
+          slicePackets: w.slicePackets,
+        },
+        ...summarize(w, tools, state),
+      };
+    }
+  } finally {
+    socket.close();
+  }
+  report.date = new Date().toISOString();
   writeFileSync(join(OUT, 'results.json'), JSON.stringify(report, null, 2) + '\n');
-  process.stdout.write(renderTable(report));
-  if (results.some((r) => !r.ok)) process.exitCode = 1;
+  process.stdout.write(
+    Object.entries(report.workloads)
+      .map(([name, w]) => renderTable(name, w, opts.runs))
+      .join('\n'),
+  );
+  if (Object.values(report.workloads).some((w) => w.results.some((r) => !r.ok))) process.exitCode = 1;
 }
 
 function evaluateTargets(results, ft) {
@@ -456,33 +592,64 @@ function evaluateTargets(results, ft) {
   return targets;
 }
 
-function renderTable(report) {
+const WORKLOAD_TITLES = {
+  mix: 'mixed site traffic',
+  flood: 'spoofed SYN flood, one new flow per packet',
+};
+
+function renderTable(name, w, runs) {
+  const c = w.capture;
+  const slice = c.slice === null ? '' : `; slice: first ${c.slicePackets.toLocaleString('en-US')} packets`;
+  const title =
+    `${name} (${WORKLOAD_TITLES[name]}): ${c.file}, ${c.packets.toLocaleString('en-US')} packets, ` +
+    `${(c.bytes / 2 ** 20).toFixed(0)} MiB${slice}`;
   const rows = [
-    ['tool', 'input', 'packets', 'seconds (best)', 'CPU s', 'others CPU s', 'packets/s', 'FlowTrack vs it'],
+    [
+      'tool',
+      'input',
+      'packets',
+      'runs',
+      'seconds (best)',
+      'CPU s',
+      'others CPU s',
+      'packets/s',
+      'peak RSS MiB',
+      'FlowTrack vs it',
+    ],
   ];
-  for (const r of report.results) {
+  for (const r of w.results) {
     rows.push([
       r.tool,
       r.input === 'full' ? 'capture' : 'slice',
       String(r.packets),
+      String(r.runs),
       r.ok ? r.seconds.toFixed(3) : 'FAILED',
       r.ok && r.cpuSeconds !== null ? r.cpuSeconds.toFixed(2) : '',
       r.ok && r.othersCpuSeconds !== null ? r.othersCpuSeconds.toFixed(2) : '',
       r.ok ? r.packetsPerSecond.toLocaleString('en-US') : '-',
+      r.ok && r.peakRssKiB !== null ? Math.round(r.peakRssKiB / 1024).toLocaleString('en-US') : '',
       r.flowtrackSpeedup === null ? '' : `${r.flowtrackSpeedup.toFixed(2)}x`,
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
   const line = (row) =>
-    `| ${row.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join(' | ')} |`;
+    `| ${row.map((cell, col) => (col >= 2 ? cell.padStart(widths[col]) : cell.padEnd(widths[col]))).join(' | ')} |`;
   const out = [
+    title,
+    '',
     line(rows[0]),
-    `|${widths.map((w, c) => (c >= 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
+    `|${widths.map((wd, col) => (col >= 2 ? `${'-'.repeat(wd + 1)}:` : '-'.repeat(wd + 2))).join('|')}|`,
   ];
   for (const row of rows.slice(1)) out.push(line(row));
   out.push('');
-  for (const t of report.targets) out.push(`${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.value}`);
-  for (const r of report.results.filter((x) => !x.ok)) out.push(`FAILED  ${r.tool}: ${r.note}`);
+  for (const r of w.results.filter((x) => x.ok && (x.runs < runs || !x.warmUp))) {
+    out.push(
+      `note    ${r.tool}: ${r.runs} timed run${r.runs === 1 ? '' : 's'}${r.warmUp ? '' : ', no warm-up'}` +
+        (name === 'flood' && r.tool === 'argus' ? ' (slow on the flood: --flood-argus-runs N for more)' : ''),
+    );
+  }
+  for (const t of w.targets) out.push(`${t.met ? 'met   ' : 'MISSED'}  ${t.target}: ${t.value}`);
+  for (const r of w.results.filter((x) => !x.ok)) out.push(`FAILED  ${r.tool}: ${r.note}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -23,7 +23,7 @@ const USAGE =
 // Deterministic randomness
 
 /** sfc32 (Chris Doty-Humphrey's small fast counter): fast, 128-bit state, passes PractRand. */
-class Rng {
+export class Rng {
   constructor(seed) {
     // splitmix32 spreads a small seed over the whole state.
     let s = seed >>> 0;
