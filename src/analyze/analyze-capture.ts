@@ -11,6 +11,11 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import { DEFAULT_FLOW_OPTIONS, FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
 import { readFlowRecord, type FlowRecord } from '../flows/flow-record.js';
 import { TrafficSummaryBuilder, type TrafficSummary } from './traffic-summary.js';
+import { AlertTracker } from '../alerts/alert-tracker.js';
+import type { Alert } from '../alerts/alert.js';
+import { DetectionEngine } from '../detect/detection-engine.js';
+import { createDetectors, type DetectionSettings } from '../detect/detector-registry.js';
+import type { PacketEvent } from '../detect/detector.js';
 
 export interface AnalyzeOptions {
   flows?: Partial<FlowTableOptions>;
@@ -21,6 +26,10 @@ export interface AnalyzeOptions {
   /** Receives every flow as it ends (for --flows). */
   onFlow?: (flow: FlowRecord) => void;
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /** Run the detectors (default true). */
+  detect?: boolean;
+  /** Detector option overrides (see detector-registry.ts). */
+  detection?: DetectionSettings;
 }
 
 export interface AnalysisReport extends TrafficSummary {
@@ -34,6 +43,10 @@ export interface AnalysisReport extends TrafficSummary {
     /** Records skipped without stopping (e.g. a packet for an undeclared pcapng interface). */
     skippedRecords: number;
   };
+  /** Alerts the detectors raised, in the order they started. */
+  alerts: Alert[];
+  /** Alerts not kept because the run raised more than the tracker keeps. */
+  alertsDropped: number;
   settings: {
     maxFlows: number;
     idleTimeoutSeconds: number;
@@ -56,16 +69,37 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     hostCapacity: options.hostCapacity ?? 65536,
   });
   const onFlow = options.onFlow;
+  const alerts = new AlertTracker();
+  const engine =
+    options.detect === false ? null : new DetectionEngine(createDetectors(alerts, options.detection));
   const table = new FlowTable(flowOptions, (t, slot, reason) => {
+    engine?.onFlowEnd(t, slot, reason);
     summary.addFlow(t, slot, reason);
     if (onFlow) onFlow(readFlowRecord(t, slot, reason));
   });
   const decoder = new PacketDecoder();
+  const event: PacketEvent = {
+    packet: decoder,
+    ts: 0,
+    frameBytes: 0,
+    flows: table,
+    slot: -1,
+    newFlow: false,
+  };
 
   const onPacket = (pkt: CapturedPacket): void => {
     decoder.decode(pkt.linkType, pkt.data, pkt.offset, pkt.capLen);
     summary.addPacket(decoder, pkt.tsMicros, pkt.origLen, pkt.capLen);
-    if (decoder.ipVersion !== 0) table.add(decoder, pkt.tsMicros, pkt.origLen);
+    let slot = -1;
+    const created = table.flowsCreated;
+    if (decoder.ipVersion !== 0) slot = table.add(decoder, pkt.tsMicros, pkt.origLen);
+    if (engine) {
+      event.ts = pkt.tsMicros;
+      event.frameBytes = pkt.origLen;
+      event.slot = slot;
+      event.newFlow = table.flowsCreated !== created;
+      engine.onPacket(event);
+    }
   };
 
   const read = await readCapture(
@@ -73,6 +107,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     onPacket,
     options.onProgress ? { onProgress: options.onProgress } : {},
   );
+  // Detectors see the flows that are still open before the flush ends them.
+  engine?.finish(table.now);
   table.flush();
 
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -86,6 +122,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
       skippedRecords: read.skippedRecords,
     },
     ...summary.build(table.evicted, table.fragmentsJoined),
+    alerts: [...alerts.alerts()].sort((a, b) => a.start - b.start),
+    alertsDropped: alerts.dropped,
     settings: {
       maxFlows: flowOptions.maxFlows,
       idleTimeoutSeconds: flowOptions.idleTimeoutMicros / 1e6,

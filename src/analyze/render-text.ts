@@ -92,6 +92,18 @@ export function renderReportText(report: AnalysisReport): string {
       ),
     );
   }
+  out.push('');
+  if (report.alerts.length === 0) out.push('Alerts: none');
+  else {
+    out.push(`Alerts (${count(report.alerts.length)})`);
+    out.push(
+      ...table(
+        ['severity', 'type', 'source', 'target', 'start', 'summary'],
+        report.alerts.map((a) => [a.severity, a.type, a.src ?? '-', a.dst ?? '-', time(a.start), a.summary]),
+      ),
+    );
+    if (report.alertsDropped > 0) out.push(`  (${count(report.alertsDropped)} more alerts not kept)`);
+  }
   const problems = Object.entries(report.decodeProblems);
   out.push('');
   if (problems.length === 0) out.push('Decode problems: none');

@@ -11,6 +11,7 @@ import { FlowFileWriter, flowFormatFor, type FlowFileFormat } from '../flows/flo
 import { DEFAULT_FLOW_OPTIONS } from '../flows/flow-table.js';
 import { FlowTrackError, ErrorCode } from '../util/errors.js';
 import { ProgressBar } from './progress-bar.js';
+import { parseDetectionSettings } from '../detect/detector-registry.js';
 
 export const EXIT_PARTIAL = 2;
 
@@ -24,6 +25,8 @@ interface AnalyzeFlags {
   activeTimeout: string;
   closedTimeout: string;
   progress: boolean;
+  detect: boolean;
+  set: string[];
 }
 
 export function analyzeCommand(): Command {
@@ -57,6 +60,13 @@ export function analyzeCommand(): Command {
       String(DEFAULT_FLOW_OPTIONS.closedTimeoutMicros / 1e6),
     )
     .option('--no-progress', 'never draw the progress bar (it is drawn only on a terminal)')
+    .option('--no-detect', 'do not run the attack detectors')
+    .option(
+      '--set <detector.option=value>',
+      'set a detector option (repeatable); `flowtrack detectors` lists them',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText(
       'after',
       `
@@ -75,6 +85,8 @@ Examples:
 
 async function runAnalyze(file: string, flags: AnalyzeFlags): Promise<number> {
   const options: AnalyzeOptions = {
+    detect: flags.detect,
+    detection: parseDetectionSettings(flags.set),
     top: positiveInt('--top', flags.top),
     flows: {
       maxFlows: positiveInt('--max-flows', flags.maxFlows),

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, FlowTrackError } from '../util/errors.js';
 import { analyzeCommand } from './analyze-command.js';
+import { detectorsCommand } from './detectors-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -16,7 +17,8 @@ function buildProgram(): Command {
     .description('FlowTrack: network security monitor and traffic analyser')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
-    .addCommand(analyzeCommand());
+    .addCommand(analyzeCommand())
+    .addCommand(detectorsCommand());
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,32 @@
+/**
+ * Runs the detectors over the packet stream: hands each packet and each ended flow to every
+ * detector and ticks them on packet time. Pure: no I/O, no clock.
+ */
+
+import type { EndReason, FlowTable } from '../flows/flow-table.js';
+import type { Detector, PacketEvent } from './detector.js';
+
+const TICK_MICROS = 1_000_000;
+
+export class DetectionEngine {
+  private nextTick = -Infinity;
+
+  constructor(readonly detectors: readonly Detector[]) {}
+
+  onPacket(event: PacketEvent): void {
+    if (event.ts >= this.nextTick) {
+      // A capture may jump hours at once: one tick at the new time, not one per second skipped.
+      if (this.nextTick !== -Infinity) for (const d of this.detectors) d.onTick?.(event.ts);
+      this.nextTick = event.ts - (event.ts % TICK_MICROS) + TICK_MICROS;
+    }
+    for (const d of this.detectors) d.onPacket(event);
+  }
+
+  onFlowEnd(flows: FlowTable, slot: number, reason: EndReason): void {
+    for (const d of this.detectors) d.onFlowEnd?.(flows, slot, reason);
+  }
+
+  finish(now: number): void {
+    for (const d of this.detectors) d.finish?.(now);
+  }
+}
