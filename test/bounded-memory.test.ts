@@ -2,7 +2,8 @@
  * Memory stays bounded under a spoofed flood: a pcap of 2,000,000 TCP SYNs from seeded random
  * sources to one victim (2,000,000 flows, four times the default 500,000-flow cap) is written
  * into a temp dir and analysed by the built CLI as a child process. Its peak RSS must stay under
- * 300 MB, the flow table must evict, and every packet must be counted.
+ * 300 MB, the flow table must evict, every packet must be counted, and the detectors (on by
+ * default) must raise one ddos alert for the victim, not one per source.
  * Needs `npm run build` (the project's `npm test` builds first).
  */
 
@@ -89,6 +90,13 @@ interface FloodReport {
   settings: { maxFlows: number };
   resources: { peakRssBytes: number; elapsedSeconds: number; packetsPerSecond: number };
   input: { readError: unknown };
+  alerts: {
+    type: string;
+    src: string | null;
+    dst: string | null;
+    severity: string;
+    counters: Record<string, number>;
+  }[];
 }
 
 describe('bounded memory under a spoofed SYN flood', () => {
@@ -126,5 +134,16 @@ describe('bounded memory under a spoofed SYN flood', () => {
     expect(report.flows.evicted).toBe(report.flows.total - 500_000);
     expect(report.flows.byState.attempted).toBe(report.flows.total);
     expect(report.resources.peakRssBytes, `peak RSS ${peakMb.toFixed(1)} MB`).toBeLessThan(RSS_LIMIT);
+
+    // The detectors ran too, within the same memory: one attack, so one alert for the victim.
+    const floods = report.alerts.filter((a) => a.type === 'ddos' || a.type === 'syn_flood');
+    expect(floods.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual(['ddos null -> 10.0.0.1']);
+    const ddos = floods[0]!;
+    expect(ddos.severity).toBe('critical');
+    // The flood meter's pre-filter admits the victim after its first dozen SYNs.
+    expect(ddos.counters.syns).toBeGreaterThan(PACKETS - 100);
+    // HyperLogLog with 128 registers: within 30% (4 standard errors) of 2,000,000 sources.
+    expect(ddos.counters.sources).toBeGreaterThan(1_400_000);
+    expect(ddos.counters.sources).toBeLessThan(2_600_000);
   });
 });

@@ -96,6 +96,9 @@ export class PacketDecoder {
   ipLength = 0;
   /** ARP operation (1 request, 2 reply) when the frame is ARP, else 0. */
   arpOp = 0;
+  /** Sender and target protocol address of IPv4-over-Ethernet ARP (host order), else 0. */
+  arpSenderIp = 0;
+  arpTargetIp = 0;
   /** How many tunnel layers were opened. */
   encapsulations = 0;
 
@@ -115,6 +118,8 @@ export class PacketDecoder {
     this.fragment = Fragment.NONE;
     this.ipLength = 0;
     this.arpOp = 0;
+    this.arpSenderIp = 0;
+    this.arpTargetIp = 0;
     this.encapsulations = 0;
     this.buf = data;
     const end = offset + capLen;
@@ -609,5 +614,10 @@ export class PacketDecoder {
     const plen = b[off + 5]!;
     if (end - off < 8 + 2 * hlen + 2 * plen) return this.fail(DecodeProblem.TRUNCATED_ARP);
     this.arpOp = this.u16(off + 6);
+    // Ethernet (1) / IPv4 (0x0800): sender MAC, sender IP at 14, target MAC, target IP at 24.
+    if (hlen === 6 && plen === 4 && this.u16(off) === 1 && this.u16(off + 2) === ETH_IPV4) {
+      this.arpSenderIp = this.u32(off + 14);
+      this.arpTargetIp = this.u32(off + 24);
+    }
   }
 }

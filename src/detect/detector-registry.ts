@@ -7,12 +7,28 @@
 import type { AlertTracker } from '../alerts/alert-tracker.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import type { Detector, DetectorFactory, DetectorOptions } from './detector.js';
+import { synFloodFactory } from './syn-flood/syn-flood.js';
+import { volumeFloodFactory } from './volume-flood/volume-flood.js';
+import { amplificationFactory } from './amplification/amplification.js';
+import { hostSweepFactory } from './host-sweep/host-sweep.js';
+import { portScanFactory } from './port-scan/port-scan.js';
+import { bruteForceFactory } from './brute-force/brute-force.js';
+import { connectionFloodFactory } from './connection-flood/connection-flood.js';
+import { trafficAnomalyFactory } from './traffic-anomaly/traffic-anomaly.js';
 
 /** Each detector adds its factory here (one line each). */
 export const DETECTOR_FACTORIES: readonly DetectorFactory[] = [
   // scans
+  portScanFactory,
+  hostSweepFactory,
   // floods
+  synFloodFactory,
+  volumeFloodFactory,
+  amplificationFactory,
   // brute force, connection flood and anomalies
+  bruteForceFactory,
+  connectionFloodFactory,
+  trafficAnomalyFactory,
 ];
 
 /** Option overrides per detector name. */

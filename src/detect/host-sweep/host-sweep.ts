@@ -1,0 +1,283 @@
+/**
+ * host_sweep: one source probing one service across many hosts (a horizontal scan): TCP SYN (or
+ * ACK) sweeps of a port, UDP sweeps of a port, ICMP echo (ping) sweeps and ARP sweeps.
+ *
+ * Method: per (source, service) the distinct hosts first contacted, and a Threshold Random Walk
+ * over those first contacts (Jung, Paxson, Berger, Balakrishnan, IEEE S&P 2004; the paper's own
+ * setting is exactly this one: a host that contacts many hosts of which few answer). A host that
+ * answers (SYN-ACK, a UDP reply, an echo reply, an ARP reply) is a success; a reset, an ICMP error
+ * or silence is a failure. An alert is raised (low; medium at `mediumHosts`, high at `highHosts`)
+ * when `minHosts` distinct hosts were probed AND the walk says "scanner", or (when set)
+ * `certainHosts` were probed whatever the answers. Probes are counted as they arrive, so a fast
+ * sweep is reported within its first second. The evidence must gather within `evidenceSeconds`:
+ * a sensor that sees only broadcast ARP never sees the (unicast) replies, so a host that slowly
+ * refreshes its ARP cache must not add up to a sweep.
+ *
+ * It must never flag a busy but legitimate client: a browser, a mail relay or a resolver contacts
+ * many hosts but most of them answer, which walks towards "benign". Multicast and broadcast
+ * destinations, ARP probes (sender 0.0.0.0) and gratuitous ARP are not probes.
+ * No allocation per packet; state is bounded by `maxSources` (LRU).
+ */
+
+import type { AlertReport, Severity } from '../../alerts/alert.js';
+import type { AlertTracker } from '../../alerts/alert-tracker.js';
+import { IpProto, TcpFlag, type PacketDecoder } from '../../decode/packet-decoder.js';
+import { formatIp, formatIpv4 } from '../../util/ip-address.js';
+import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
+import { FirstContactTable } from '../port-scan/first-contact-table.js';
+import { fromSide } from '../port-scan/port-scan.js';
+import {
+  countText,
+  isGroupAddress,
+  isServerAnswer,
+  sampleFlowOf,
+  secondsText,
+} from '../port-scan/scan-text.js';
+
+export interface HostSweepOptions {
+  [option: string]: number;
+  minHosts: number;
+  mediumHosts: number;
+  highHosts: number;
+  certainHosts: number;
+  evidenceSeconds: number;
+  idleSeconds: number;
+  benignSuccess: number;
+  scannerSuccess: number;
+  falseAlarm: number;
+  detection: number;
+  maxSources: number;
+}
+
+/** The swept service, kept in the key's version word beside the IP version. */
+const Service = { TCP: 1, UDP: 2, ICMP_ECHO: 3, ARP: 4 } as const;
+
+const REPORT_EVERY_MICROS = 1_000_000;
+
+function mix32(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** One number per host address (IPv4 as is; IPv6 folded). */
+function hostTarget(version: number, a: ArrayLike<number>, offset: number): number {
+  if (version === 4) return a[offset]!;
+  return mix32(a[offset]! ^ mix32(a[offset + 1]! ^ mix32(a[offset + 2]! ^ mix32(a[offset + 3]!))));
+}
+
+export class HostSweepDetector implements Detector {
+  readonly name = 'host_sweep';
+  private readonly table: FirstContactTable;
+  private readonly arpAddress = new Uint32Array(4);
+  private readonly words = new Uint32Array(4);
+
+  constructor(
+    private readonly options: HostSweepOptions,
+    private readonly alerts: AlertTracker,
+  ) {
+    this.table = new FirstContactTable(
+      Math.max(16, Math.floor(options.maxSources)),
+      options,
+      options.evidenceSeconds * 1e6,
+      options.idleSeconds * 1e6,
+    );
+  }
+
+  onPacket(event: PacketEvent): void {
+    const p = event.packet;
+    if (p.ipVersion === 0) {
+      if (p.arpOp === 1 || p.arpOp === 2) this.arp(event, p);
+      return;
+    }
+    if (event.slot < 0) return;
+    const proto = p.ipProto;
+    if (event.newFlow) {
+      let service: number;
+      let port = 0;
+      if (proto === IpProto.TCP) {
+        const f = p.tcpFlags;
+        // Resets and SYN-ACKs answer someone else's probe; data mid-stream is a missed start.
+        if (
+          !p.hasPorts ||
+          f & TcpFlag.RST ||
+          (f & TcpFlag.ACK && f & (TcpFlag.SYN | TcpFlag.PSH | TcpFlag.FIN))
+        )
+          return;
+        service = Service.TCP;
+        port = p.dstPort;
+      } else if (proto === IpProto.UDP) {
+        if (!p.hasPorts || isServerAnswer(p)) return;
+        service = Service.UDP;
+        port = p.dstPort;
+      } else if (
+        (proto === IpProto.ICMP && p.icmpType === 8) ||
+        (proto === IpProto.ICMPV6 && p.icmpType === 128)
+      ) {
+        service = Service.ICMP_ECHO;
+      } else {
+        return;
+      }
+      if (isGroupAddress(p.ipVersion, p.dst)) return;
+      const t = this.table;
+      t.keys.setKey(p.ipVersion | (service << 4), p.src, 0, null, 0, port);
+      const slot = t.probeKey(event.ts, hostTarget(p.ipVersion, p.dst, 0), p.dst[0]!);
+      if (slot >= 0) this.judge(slot, event);
+      return;
+    }
+    const flows = event.flows;
+    const slot = event.slot;
+    if (flows.packetsBA[slot] !== 1 || !fromSide(flows, slot, p, false)) return;
+    let service: number;
+    let port = 0;
+    if (proto === IpProto.TCP) {
+      if (p.tcpFlags & TcpFlag.RST) return;
+      service = Service.TCP;
+      port = flows.portB[slot]!;
+    } else if (proto === IpProto.UDP) {
+      service = Service.UDP;
+      port = flows.portB[slot]!;
+    } else if (
+      (proto === IpProto.ICMP && p.icmpType === 0) ||
+      (proto === IpProto.ICMPV6 && p.icmpType === 129)
+    ) {
+      service = Service.ICMP_ECHO;
+    } else {
+      return;
+    }
+    const t = this.table;
+    t.keys.setKey(p.ipVersion | (service << 4), flows.addrA, slot * 4, null, 0, port);
+    t.answerKey(hostTarget(p.ipVersion, p.src, 0));
+  }
+
+  finish(): void {
+    for (const slot of this.table.reported()) {
+      if (this.table.probes(slot) !== this.table.reportedProbes(slot))
+        this.report(slot, this.table.lastTs(slot), null);
+    }
+  }
+
+  /** ARP request: a probe of its target by its sender; ARP reply: the target answered. */
+  private arp(event: PacketEvent, p: PacketDecoder): void {
+    const sender = p.arpSenderIp;
+    const target = p.arpTargetIp;
+    if (sender === 0 || target === 0 || sender === target) return;
+    const t = this.table;
+    const a = this.arpAddress;
+    if (p.arpOp === 1) {
+      a[0] = sender;
+      t.keys.setKey(4 | (Service.ARP << 4), a, 0, null, 0, 0);
+      const slot = t.probeKey(event.ts, target, target);
+      if (slot >= 0) this.judge(slot, event);
+    } else {
+      a[0] = target;
+      t.keys.setKey(4 | (Service.ARP << 4), a, 0, null, 0, 0);
+      t.answerKey(sender);
+    }
+  }
+
+  private judge(slot: number, event: PacketEvent): void {
+    const t = this.table;
+    const o = this.options;
+    if (t.reportedAt(slot) === 0) {
+      const hosts = t.estimate(slot);
+      if ((hosts >= o.minHosts && t.isScanner(slot)) || (o.certainHosts > 0 && hosts >= o.certainHosts))
+        this.report(slot, event.ts, event);
+    } else if (event.ts - t.reportedAt(slot) >= REPORT_EVERY_MICROS) {
+      this.report(slot, event.ts, event);
+    }
+  }
+
+  private report(slot: number, at: number, event: PacketEvent | null): void {
+    const t = this.table;
+    const o = this.options;
+    const keys = t.keys;
+    const k0 = keys.keyWord(slot, 0);
+    const version = (k0 >>> 16) & 0xf;
+    const service = k0 >>> 20;
+    const port = k0 & 0xffff;
+    const w = this.words;
+    for (let i = 0; i < 4; i++) w[i] = keys.keyWord(slot, i + 1);
+    const src = formatIp(version, w, 0);
+    const hosts = t.estimate(slot);
+    const answered = t.answered(slot);
+    const subnet =
+      version === 4 && t.sameNet(slot) === 1
+        ? `${formatIpv4((t.firstTarget(slot) & 0xffffff00) >>> 0)}/24`
+        : null;
+    const what =
+      service === Service.TCP
+        ? `TCP port ${port}`
+        : service === Service.UDP
+          ? `UDP port ${port}`
+          : service === Service.ICMP_ECHO
+            ? 'ICMP echo (ping)'
+            : 'ARP';
+    const severity: Severity = hosts >= o.highHosts ? 'high' : hosts >= o.mediumHosts ? 'medium' : 'low';
+    const report: AlertReport = {
+      type: 'host_sweep',
+      severity,
+      src,
+      dst: subnet,
+      at,
+      startedAt: t.firstTs(slot),
+      counters: { hosts, probes: t.probes(slot), answered },
+      summary: `${src} swept ${countText(hosts, t.isExact(slot))} hosts${subnet ? ` of ${subnet}` : ''} with ${what} in ${secondsText(at - t.firstTs(slot))} s (${answered.toLocaleString('en-US')} answered)`,
+      thresholds: [
+        { metric: 'distinct_hosts', value: hosts, threshold: o.minHosts },
+        {
+          metric: 'trw_log_likelihood_ratio',
+          value: Math.round(t.llr(slot) * 100) / 100,
+          threshold: Math.round(t.upper * 100) / 100,
+        },
+      ],
+    };
+    if (event && event.slot >= 0 && t.reportedAt(slot) === 0)
+      report.sampleFlows = [sampleFlowOf(event.flows, event.slot)];
+    t.markReported(slot, at);
+    this.alerts.report(report);
+  }
+}
+
+export const hostSweepFactory: DetectorFactory<HostSweepOptions> = {
+  name: 'host_sweep',
+  description:
+    'One source probing one service (a TCP or UDP port, ICMP echo, ARP) across many hosts, judged by a Threshold Random Walk over first contacts.',
+  defaults: {
+    minHosts: 8,
+    mediumHosts: 20,
+    highHosts: 1000,
+    certainHosts: 0,
+    evidenceSeconds: 60,
+    idleSeconds: 600,
+    benignSuccess: 0.8,
+    scannerSuccess: 0.2,
+    falseAlarm: 0.01,
+    detection: 0.99,
+    maxSources: 8192,
+  },
+  help: {
+    minHosts:
+      'Distinct hosts a source must probe on one service before the walk can call it a sweep; low severity (8: a slow nmap UDP sweep reaches it within 2 s, and 8 unanswered first contacts put the walk well past its threshold).',
+    mediumHosts:
+      'Distinct hosts at which the sweep is medium severity (20: a handful of dead peers is ordinary, a /24 sweep is 254).',
+    highHosts:
+      'Distinct hosts at which the sweep is high severity (1000: larger than a /24, e.g. a /16 sweep).',
+    certainHosts:
+      'Distinct hosts on one service that make a sweep whatever the answers; 0 never (0 by default: a busy proxy or mail relay contacts thousands of hosts on one port, and only the answers tell it from a sweep).',
+    evidenceSeconds:
+      'The first hosts of a scan must be probed within this time, else the (source, service) pair starts over (60 s: nmap at its default timing, and at -T2, probes far faster; a host that meets a few new hosts an hour never adds up to a scan).',
+    idleSeconds:
+      'A reported scan quiet this long has ended; a later one is a new scan (600 s: longer than nmap’s retransmission back-off).',
+    benignSuccess: 'TRW theta0: probability that a benign first contact is answered (0.8, Jung et al. 2004).',
+    scannerSuccess:
+      'TRW theta1: probability that a scanner’s first contact is answered (0.2, Jung et al. 2004).',
+    falseAlarm: 'TRW alpha, the false-alarm rate the walk aims at (0.01, Jung et al. 2004).',
+    detection: 'TRW beta, the detection rate the walk aims at (0.99, Jung et al. 2004).',
+    maxSources:
+      '(source, service) pairs tracked at once, least recently active evicted first (8192: about 6 MB of bitmaps and counters, beside a fixed 2 MB first-target filter; a spoofed flood cannot grow it).',
+  },
+  create: (options, alerts) => new HostSweepDetector(options, alerts),
+};

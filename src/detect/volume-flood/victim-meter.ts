@@ -1,0 +1,558 @@
+/**
+ * Per-victim traffic meter shared by the flood detectors (syn-flood, volume-flood, amplification):
+ * for each victim address (a KeyTable slot, so a flood of millions of sources or victims cannot
+ * grow memory) it keeps a packet rate on packet time, the attack's running totals, an estimate of
+ * how many distinct sources took part and the heaviest of them.
+ *
+ * - Rate: a sliding-window counter approximated from two tumbling windows (the current count plus
+ *   the previous window's count weighted by how much of it still overlaps the sliding window), the
+ *   estimate rate limiters such as Cloudflare's and nginx's use. O(1) per packet, no timestamps kept.
+ * - Distinct sources: HyperLogLog with 128 one-byte registers per victim (Flajolet, Fusy, Gandouet,
+ *   Meunier 2007; standard error 1.04/sqrt(128) = 9%), with linear counting for small counts.
+ * - Heaviest sources: Space-Saving with 8 counters per victim (Metwally, Agrawal, El Abbadi 2005).
+ *   A counter's guaranteed packets (count minus the error it inherited) is what is reported, so a
+ *   spoofed flood's one-packet sources never show as heavy.
+ *
+ * Must never allocate on the packet path (only when a detector builds a report) and never read a
+ * clock: every time is the packet's.
+ */
+
+import type { SampleFlow } from '../../alerts/alert.js';
+import { EndReason, type FlowTable } from '../../flows/flow-table.js';
+import { readFlowRecord } from '../../flows/flow-record.js';
+import { formatIp } from '../../util/ip-address.js';
+import { KeyTable } from '../key-table.js';
+
+const HLL_REGISTERS = 128;
+const HLL_BITS = 7;
+/** alpha_m for m = 128 (Flajolet et al. 2007, figure 3). */
+const HLL_ALPHA = 0.7213 / (1 + 1.079 / HLL_REGISTERS);
+const TOP = 8;
+/**
+ * An attack that pauses and resumes within this long keeps its totals: the alert tracker's default
+ * merge gap (alert-tracker.ts), so the merged alert's counters are the whole attack's.
+ */
+const RESUME_MICROS = 300_000_000;
+
+function mix32(x: number): number {
+  let h = x ^ (x >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** 2^-r for the HLL harmonic mean, precomputed. */
+const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
+
+export interface VictimMeterOptions {
+  /** Victims tracked at once (LRU beyond that). */
+  capacity: number;
+  /** Length of the rate window, microseconds. */
+  windowMicros: number;
+  /**
+   * Start a new victim's totals with the packets the pre-filter counted before admitting it. Off
+   * where totals are compared with answers counted only once the victim is metered.
+   */
+  seedTotals?: boolean;
+}
+
+/** A source as reported in `topSources`. */
+export interface TopSource {
+  address: string;
+  packets: number;
+}
+
+export class VictimMeter {
+  readonly table: KeyTable;
+  private readonly windowMicros: number;
+  private readonly seedTotals: boolean;
+
+  /** Start of the current tumbling window. */
+  readonly winStart: Float64Array;
+  readonly winPackets: Float64Array;
+  readonly prevPackets: Float64Array;
+  readonly winBytes: Float64Array;
+  readonly prevBytes: Float64Array;
+  /** Totals since the attack's evidence began (reset when the victim is quiet). */
+  readonly started: Float64Array;
+  readonly last: Float64Array;
+  readonly packets: Float64Array;
+  readonly bytes: Float64Array;
+  /** Detector-specific totals (answers, requests, ...), reset with the others. */
+  readonly extraA: Float64Array;
+  readonly extraB: Float64Array;
+  /** Packet time of the last report; 0 while no alert is open for the victim. */
+  readonly reportedAt: Float64Array;
+  /** Detector-specific kind of the open alert (e.g. one source or many). */
+  readonly kind: Uint8Array;
+  /** Peak estimated rate seen during the attack. */
+  readonly peakPps: Float64Array;
+  readonly peakBps: Float64Array;
+  /** 64-bit bitmap of ports (linear counting of distinct ports, small counts only). */
+  readonly portBits: Uint32Array;
+  /** Majority vote of one port (Boyer and Moore 1981): the attack's dominant port. */
+  readonly portVote: Uint16Array;
+  readonly portVoteCount: Uint32Array;
+  /** Flow slot of the latest packet (for a sample flow). */
+  readonly lastFlow: Int32Array;
+
+  /**
+   * Pre-filter: a direct-mapped array of per-window packet counters by hash of (victim, extra), so
+   * a victim takes a KeyTable slot only once its bucket nears a threshold in one window. Most
+   * packets then cost one hash and two array writes. Collisions only add counts (never hide a
+   * flood); a bucket that passed stays open ("hot") for two windows so an attack is metered whole.
+   */
+  private readonly bucketWindow: Float64Array;
+  private readonly bucketPackets: Uint32Array;
+  private readonly bucketBytes: Float64Array;
+  private readonly bucketFirst: Float64Array;
+  private readonly bucketHotUntil: Float64Array;
+  private readonly bucketMask: number;
+  private admitted = -1;
+  /** The key and slot of the last `victim` call (see there). */
+  private readonly cachedKey = new Uint32Array(5);
+  private cachedSlot = -1;
+  private admittedBytes = 0;
+
+  private readonly hll: Uint8Array;
+  private readonly topAddr: Uint32Array;
+  private readonly topVersion: Uint8Array;
+  private readonly topCount: Float64Array;
+  private readonly topError: Float64Array;
+
+  constructor(options: VictimMeterOptions) {
+    const n = Math.max(1, Math.floor(options.capacity));
+    this.windowMicros = Math.max(1, options.windowMicros);
+    this.seedTotals = options.seedTotals ?? false;
+    this.table = new KeyTable(n);
+    this.winStart = new Float64Array(n);
+    this.winPackets = new Float64Array(n);
+    this.prevPackets = new Float64Array(n);
+    this.winBytes = new Float64Array(n);
+    this.prevBytes = new Float64Array(n);
+    this.started = new Float64Array(n);
+    this.last = new Float64Array(n);
+    this.packets = new Float64Array(n);
+    this.bytes = new Float64Array(n);
+    this.extraA = new Float64Array(n);
+    this.extraB = new Float64Array(n);
+    this.reportedAt = new Float64Array(n);
+    this.kind = new Uint8Array(n);
+    this.peakPps = new Float64Array(n);
+    this.peakBps = new Float64Array(n);
+    this.portBits = new Uint32Array(n * 2);
+    this.portVote = new Uint16Array(n);
+    this.portVoteCount = new Uint32Array(n);
+    this.lastFlow = new Int32Array(n);
+    const buckets = 1 << 14;
+    this.bucketMask = buckets - 1;
+    this.bucketWindow = new Float64Array(buckets).fill(-1);
+    this.bucketPackets = new Uint32Array(buckets);
+    this.bucketBytes = new Float64Array(buckets);
+    this.bucketFirst = new Float64Array(buckets);
+    this.bucketHotUntil = new Float64Array(buckets);
+    this.hll = new Uint8Array(n * HLL_REGISTERS);
+    this.topAddr = new Uint32Array(n * TOP * 4);
+    this.topVersion = new Uint8Array(n * TOP);
+    this.topCount = new Float64Array(n * TOP);
+    this.topError = new Float64Array(n * TOP);
+  }
+
+  /**
+   * Counts a packet of `bytes` for (victim `addr`, `extra`) in the pre-filter; true when the
+   * victim should be metered: its bucket reached `minPackets` in this window, or did recently.
+   * Call `victim` right after a true answer (it seeds a new slot from the bucket).
+   */
+  admit(addr: Uint32Array, extra: number, ts: number, bytes: number, minPackets: number): boolean {
+    const b = mix32(mix32(addr[0]! ^ addr[1]! ^ addr[2]! ^ addr[3]!) ^ extra) & this.bucketMask;
+    const win = Math.floor(ts / this.windowMicros);
+    if (this.bucketWindow[b] !== win) {
+      this.bucketWindow[b] = win;
+      this.bucketPackets[b] = 0;
+      this.bucketBytes[b] = 0;
+      this.bucketFirst[b] = ts;
+    }
+    const count = ++this.bucketPackets[b]!;
+    this.bucketBytes[b]! += bytes;
+    this.admitted = b;
+    this.admittedBytes = bytes;
+    if (ts < this.bucketHotUntil[b]!) return true;
+    if (count < minPackets) return false;
+    this.bucketHotUntil[b] = ts + 2 * this.windowMicros;
+    return true;
+  }
+
+  /**
+   * The victim's slot (created when new), with its windows advanced to `ts`. `onQuiet` is told
+   * when a window closes below `quietPackets` while an alert is open, before the totals reset.
+   */
+  victim(
+    version: number,
+    addr: ArrayLike<number>,
+    extra: number,
+    ts: number,
+    quietPackets: number,
+    onQuiet: (slot: number, ts: number) => void,
+  ): number {
+    const t = this.table;
+    const c = this.cachedKey;
+    const k0 = ((version << 16) | (extra & 0xffff)) >>> 0;
+    let slot = this.cachedSlot;
+    let created = false;
+    if (
+      slot < 0 ||
+      c[0] !== k0 ||
+      c[1] !== addr[0] ||
+      c[2] !== addr[1] ||
+      c[3] !== addr[2] ||
+      c[4] !== addr[3]
+    ) {
+      t.setKey(version, addr, 0, null, 0, extra);
+      slot = t.upsert();
+      created = t.created;
+      this.cachedSlot = slot;
+      c[0] = k0;
+      c[1] = addr[0]!;
+      c[2] = addr[1]!;
+      c[3] = addr[2]!;
+      c[4] = addr[3]!;
+    }
+    // else: the same victim as the last call (a flood's common case). Its slot is still the most
+    // recently touched (only upsert moves slots), so the hash lookup and LRU touch are skipped.
+    if (created) {
+      this.winStart[slot] = ts;
+      this.winPackets[slot] = 0;
+      this.prevPackets[slot] = 0;
+      this.winBytes[slot] = 0;
+      this.prevBytes[slot] = 0;
+      this.reportedAt[slot] = 0;
+      this.resetAttack(slot, ts);
+      const b = this.admitted;
+      if (b >= 0 && this.bucketPackets[b]! > 1) {
+        // Seed the rate window (and the totals when asked) from the pre-filter: the packets of
+        // this window before the one being added.
+        const first = this.bucketFirst[b]!;
+        this.winStart[slot] = first;
+        this.started[slot] = first;
+        this.winPackets[slot] = this.bucketPackets[b]! - 1;
+        this.winBytes[slot] = this.bucketBytes[b]! - this.admittedBytes;
+        if (this.seedTotals) {
+          this.packets[slot] = this.winPackets[slot]!;
+          this.bytes[slot] = this.winBytes[slot]!;
+        }
+      }
+      this.admitted = -1;
+      return slot;
+    }
+    this.admitted = -1;
+    const w = this.windowMicros;
+    const elapsed = ts - this.winStart[slot]!;
+    if (elapsed >= w) {
+      const skippedOne = elapsed >= 2 * w;
+      const closed = this.winPackets[slot]!;
+      this.prevPackets[slot] = skippedOne ? 0 : closed;
+      this.prevBytes[slot] = skippedOne ? 0 : this.winBytes[slot]!;
+      this.winPackets[slot] = 0;
+      this.winBytes[slot] = 0;
+      this.winStart[slot] = ts - (elapsed % w);
+      if (skippedOne || closed < quietPackets) {
+        if (this.reportedAt[slot] !== 0) {
+          // The attack paused: a last report, then keep its totals so a resumption (which the
+          // alert tracker merges into the same alert) keeps counting from them.
+          onQuiet(slot, ts);
+          this.reportedAt[slot] = 0;
+        } else if (this.kind[slot] === 0 || ts - this.last[slot]! > RESUME_MICROS) {
+          this.resetAttack(slot, ts);
+        }
+      }
+    }
+    return slot;
+  }
+
+  /** Counts one packet of `bytes` from `src` (4 words) on `port` towards the victim in `slot`. */
+  add(
+    slot: number,
+    ts: number,
+    version: number,
+    src: ArrayLike<number>,
+    bytes: number,
+    port: number,
+    flowSlot: number,
+  ): void {
+    this.winPackets[slot]!++;
+    this.winBytes[slot]! += bytes;
+    this.packets[slot]!++;
+    this.bytes[slot]! += bytes;
+    this.last[slot] = ts;
+    this.lastFlow[slot] = flowSlot;
+    // Distinct ports: one of 64 bits.
+    const pb = mix32(port + 0x51ed27) & 63;
+    this.portBits[(slot << 1) + (pb >>> 5)]! |= 1 << (pb & 31);
+    if (this.portVote[slot] === port) this.portVoteCount[slot]!++;
+    else if (this.portVoteCount[slot] === 0) {
+      this.portVote[slot] = port;
+      this.portVoteCount[slot] = 1;
+    } else this.portVoteCount[slot]!--;
+
+    const s0 = src[0]!;
+    const s1 = src[1]!;
+    const s2 = src[2]!;
+    const s3 = src[3]!;
+    // HyperLogLog: the top 7 bits pick the register, the rank is the leading zeros of the rest.
+    const h = mix32(mix32(mix32(mix32(s0 ^ 0x9e3779b9) ^ s1) ^ s2) ^ s3);
+    const reg = slot * HLL_REGISTERS + (h >>> (32 - HLL_BITS));
+    const rank = Math.clz32((h << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1;
+    if (rank > this.hll[reg]!) this.hll[reg] = rank;
+
+    // Space-Saving.
+    const base = slot * TOP;
+    const addr = this.topAddr;
+    let min = base;
+    for (let i = base; i < base + TOP; i++) {
+      const a = i << 2;
+      if (addr[a] === s0 && addr[a + 1] === s1 && addr[a + 2] === s2 && addr[a + 3] === s3) {
+        if (this.topVersion[i] === version) {
+          this.topCount[i]!++;
+          return;
+        }
+      }
+      if (this.topCount[i]! < this.topCount[min]!) min = i;
+    }
+    const a = min << 2;
+    addr[a] = s0;
+    addr[a + 1] = s1;
+    addr[a + 2] = s2;
+    addr[a + 3] = s3;
+    this.topVersion[min] = version;
+    this.topError[min] = this.topCount[min]!;
+    this.topCount[min]!++;
+  }
+
+  /** Estimated packets per second now: the sliding window over the last `windowMicros`. */
+  packetRate(slot: number, ts: number): number {
+    return this.slide(slot, ts, this.winPackets[slot]!, this.prevPackets[slot]!);
+  }
+
+  /** Estimated bits per second now. */
+  bitRate(slot: number, ts: number): number {
+    return 8 * this.slide(slot, ts, this.winBytes[slot]!, this.prevBytes[slot]!);
+  }
+
+  /** Packets in the sliding window (the count the rate is made of). */
+  windowPackets(slot: number, ts: number): number {
+    return (this.packetRate(slot, ts) * this.windowMicros) / 1e6;
+  }
+
+  /** Records the peak rates (call at report time). */
+  notePeak(slot: number, ts: number): void {
+    const pps = this.packetRate(slot, ts);
+    const bps = this.bitRate(slot, ts);
+    if (pps > this.peakPps[slot]!) this.peakPps[slot] = pps;
+    if (bps > this.peakBps[slot]!) this.peakBps[slot] = bps;
+  }
+
+  /**
+   * The attack's packet rate for a person: the peak sliding-window rate, or for a burst shorter
+   * than the window its own rate (1,000 packets in 8 ms is 125,000/s, not 1,000/s).
+   */
+  displayRate(slot: number): number {
+    const span = this.last[slot]! - this.started[slot]!;
+    const peak = this.peakPps[slot]!;
+    if (span >= this.windowMicros || this.packets[slot]! < 2) return peak;
+    return Math.max(peak, ((this.packets[slot]! - 1) * 1e6) / Math.max(span, 1000));
+  }
+
+  /** The attack's bit rate for a person, like displayRate. */
+  displayBitRate(slot: number): number {
+    const span = this.last[slot]! - this.started[slot]!;
+    const peak = this.peakBps[slot]!;
+    if (span >= this.windowMicros || this.packets[slot]! < 2) return peak;
+    return Math.max(peak, (this.bytes[slot]! * 8e6) / Math.max(span, 1000));
+  }
+
+  /** HyperLogLog estimate of the distinct sources since the attack began. */
+  distinctSources(slot: number): number {
+    const base = slot * HLL_REGISTERS;
+    let sum = 0;
+    let zeros = 0;
+    for (let i = base; i < base + HLL_REGISTERS; i++) {
+      const r = this.hll[i]!;
+      sum += POW2_NEG[r]!;
+      if (r === 0) zeros++;
+    }
+    const m = HLL_REGISTERS;
+    const estimate = (HLL_ALPHA * m * m) / sum;
+    if (estimate <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
+    return Math.round(estimate);
+  }
+
+  /** Distinct ports estimated from the 64-bit bitmap (linear counting; saturates near 200). */
+  distinctPorts(slot: number): number {
+    const set = popcount(this.portBits[slot << 1]!) + popcount(this.portBits[(slot << 1) + 1]!);
+    if (set >= 64) return 64 * Math.log(64);
+    return Math.round(64 * Math.log(64 / (64 - set)));
+  }
+
+  /** The heaviest source's guaranteed packets (a lower bound of its true count). */
+  topSourcePackets(slot: number): number {
+    let best = 0;
+    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
+      const g = this.topCount[i]! - this.topError[i]!;
+      if (g > best) best = g;
+    }
+    return best;
+  }
+
+  /** Address words offset of the heaviest source (for reading it with formatIp). */
+  topSourceAddress(slot: number): string | null {
+    let best = -1;
+    let bestCount = 0;
+    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
+      const g = this.topCount[i]! - this.topError[i]!;
+      if (g > bestCount) {
+        bestCount = g;
+        best = i;
+      }
+    }
+    return best < 0 ? null : formatIp(this.topVersion[best]!, this.topAddr, best << 2);
+  }
+
+  /** The heaviest sources, largest first, by guaranteed packets (allocates: reports only). */
+  topSources(slot: number, n = 5): TopSource[] {
+    const out: TopSource[] = [];
+    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
+      const g = this.topCount[i]! - this.topError[i]!;
+      if (g <= 0) continue;
+      out.push({ address: formatIp(this.topVersion[i]!, this.topAddr, i << 2), packets: g });
+    }
+    return out.sort((a, b) => b.packets - a.packets).slice(0, n);
+  }
+
+  /** The victim's address as text. */
+  victimAddress(slot: number): string {
+    const k = this.table.keyOf(slot);
+    return formatIp(k.version, k.a);
+  }
+
+  /** Slots with an open alert (allocates: end of input only). */
+  openSlots(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.reportedAt.length; s++) if (this.reportedAt[s] !== 0) out.push(s);
+    return out;
+  }
+
+  private slide(slot: number, ts: number, cur: number, prev: number): number {
+    const w = this.windowMicros;
+    const into = Math.min(1, Math.max(0, (ts - this.winStart[slot]!) / w));
+    return ((cur + prev * (1 - into)) * 1e6) / w;
+  }
+
+  private resetAttack(slot: number, ts: number): void {
+    this.started[slot] = ts;
+    this.last[slot] = ts;
+    this.packets[slot] = 0;
+    this.bytes[slot] = 0;
+    this.extraA[slot] = 0;
+    this.extraB[slot] = 0;
+    this.kind[slot] = 0;
+    this.peakPps[slot] = 0;
+    this.peakBps[slot] = 0;
+    this.portBits[slot << 1] = 0;
+    this.portBits[(slot << 1) + 1] = 0;
+    this.portVote[slot] = 0;
+    this.portVoteCount[slot] = 0;
+    this.lastFlow[slot] = -1;
+    this.hll.fill(0, slot * HLL_REGISTERS, (slot + 1) * HLL_REGISTERS);
+    this.topCount.fill(0, slot * TOP, (slot + 1) * TOP);
+    this.topError.fill(0, slot * TOP, (slot + 1) * TOP);
+    this.topAddr.fill(0, slot * TOP * 4, (slot + 1) * TOP * 4);
+  }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** The flow in `flowSlot` as a sample (reports only), or null when it is gone. */
+export function sampleFlowOf(flows: FlowTable, flowSlot: number): SampleFlow | null {
+  if (flowSlot < 0 || flowSlot >= flows.allocatedSlots) return null;
+  const r = readFlowRecord(flows, flowSlot, EndReason.FLUSH);
+  const ports = r.protocol === 'tcp' || r.protocol === 'udp';
+  return {
+    protocol: r.protocol,
+    client: ports ? `${r.clientAddress}:${r.clientPort}` : r.clientAddress,
+    server: ports ? `${r.serverAddress}:${r.serverPort}` : r.serverAddress,
+    packets: r.packetsToServer + r.packetsToClient,
+    bytes: r.bytesToServer + r.bytesToClient,
+    state: r.state,
+  };
+}
+
+/** "1,234" */
+export function fmtCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** "1.2 Mbit/s" */
+export function fmtBits(bps: number): string {
+  if (bps >= 1e9) return `${(bps / 1e9).toFixed(1)} Gbit/s`;
+  if (bps >= 1e6) return `${(bps / 1e6).toFixed(1)} Mbit/s`;
+  if (bps >= 1e3) return `${(bps / 1e3).toFixed(0)} kbit/s`;
+  return `${Math.round(bps)} bit/s`;
+}
+
+/** "2.4 s" or "150 ms" */
+export function fmtDuration(micros: number): string {
+  return micros >= 1e6 ? `${(micros / 1e6).toFixed(1)} s` : `${Math.max(1, Math.round(micros / 1e3))} ms`;
+}
+
+/** Severity from how far a rate is above its threshold and how many sources took part. */
+export function floodSeverity(
+  rate: number,
+  threshold: number,
+  sources: number,
+): 'medium' | 'high' | 'critical' {
+  let level = rate >= 100 * threshold ? 2 : rate >= 10 * threshold ? 1 : 0;
+  if (sources >= 1000) level++;
+  return level >= 2 ? 'critical' : level === 1 ? 'high' : 'medium';
+}
+
+/**
+ * The sender's port of the packet in `event`: its own source port, or for a later IP fragment
+ * (no transport header) the port of its side of the flow it joined through its first fragment.
+ * 0 when unknown.
+ */
+export function senderPort(
+  p: { hasPorts: boolean; srcPort: number; src: Uint32Array },
+  flows: FlowTable,
+  flowSlot: number,
+): number {
+  if (p.hasPorts) return p.srcPort;
+  if (flowSlot < 0) return 0;
+  const a = flowSlot << 2;
+  const fromA =
+    flows.addrA[a] === p.src[0] &&
+    flows.addrA[a + 1] === p.src[1] &&
+    flows.addrA[a + 2] === p.src[2] &&
+    flows.addrA[a + 3] === p.src[3];
+  return fromA ? flows.portA[flowSlot]! : flows.portB[flowSlot]!;
+}
+
+/** True for multicast and limited-broadcast destinations (never a flood's single victim host). */
+export function isGroupAddress(version: number, addr: Uint32Array): boolean {
+  if (version === 4) return addr[0]! >>> 28 === 0xe || addr[0] === 0xffffffff;
+  return addr[0]! >>> 24 === 0xff;
+}
+
+/**
+ * Pre-filter count for `VictimMeter.admit`: an eighth of the packets a window holds at the
+ * threshold (the bit-rate threshold counted in 1,500-byte packets), so metering starts well before
+ * a flood can cross it.
+ */
+export function admitPackets(minPps: number, minBitsPerSecond: number, windowMicros: number): number {
+  const pps = Math.min(minPps, minBitsPerSecond > 0 ? minBitsPerSecond / 12_000 : minPps);
+  return Math.max(1, Math.floor((pps * windowMicros) / 8e6));
+}
