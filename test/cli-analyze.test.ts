@@ -69,8 +69,9 @@ interface Report {
   topPorts: unknown[];
   topFlows: unknown[];
   decodeProblems: Record<string, number>;
-  settings: { maxFlows: number };
+  settings: { maxFlows: number; idleTimeoutSeconds: number };
   resources: { peakRssBytes: number };
+  alerts: { type: string; src: string | null; dst: string | null }[];
 }
 
 function json(r: CliResult): Report {
@@ -379,5 +380,45 @@ describe('flowtrack analyze: a capture corrupt part-way', () => {
       const rows = readFileSync(out, 'utf8').split('\n').filter(Boolean);
       expect(rows.length - 1).toBe(json(r).flows.total);
     });
+  });
+});
+
+describe('flowtrack analyze --config and --set', () => {
+  const synFlood = corpusPath(
+    'suricata-verify/attacks/firewall__tcp-session-syn-flood-drop-precedence__input.pcap',
+  );
+
+  it('takes flow limits from the file, and the command line wins over it', () => {
+    const config = tmpFile('limits.json', JSON.stringify({ flows: { maxFlows: 7, idleTimeoutSeconds: 5 } }));
+    const fromFile = json(flowtrack(['analyze', '--json', '--config', config, builtPath]));
+    expect(fromFile.settings).toMatchObject({ maxFlows: 7, idleTimeoutSeconds: 5 });
+    const overridden = json(
+      flowtrack(['analyze', '--json', '--config', config, '--max-flows', '9', builtPath]),
+    );
+    expect(overridden.settings).toMatchObject({ maxFlows: 9, idleTimeoutSeconds: 5 });
+  });
+
+  it.skipIf(!corpusAvailable)('a detector threshold from the file or --set changes what is raised', () => {
+    const types = (r: CliResult): string[] => json(r).alerts.map((a) => a.type);
+    expect(types(flowtrack(['analyze', '--json', synFlood]))).toContain('connection_flood');
+    const quiet = tmpFile(
+      'quiet.json',
+      JSON.stringify({ detection: { connection_flood: { perMinute: 100000 } } }),
+    );
+    expect(types(flowtrack(['analyze', '--json', '--config', quiet, synFlood]))).not.toContain(
+      'connection_flood',
+    );
+    expect(
+      types(flowtrack(['analyze', '--json', '--set', 'connection_flood.perMinute=100000', synFlood])),
+    ).not.toContain('connection_flood');
+  });
+
+  it('a bad configuration file is one line naming every bad key', () => {
+    const config = tmpFile(
+      'bad.json',
+      JSON.stringify({ flows: { maxFlow: 1 }, detection: { port_scan: { nope: 1 } } }),
+    );
+    const r = flowtrack(['analyze', '--config', config, builtPath]);
+    expectOneLineFailure(r, /unknown key "flows\.maxFlow".*port_scan has no option "nope"/);
   });
 });

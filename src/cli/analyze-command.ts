@@ -12,6 +12,7 @@ import { DEFAULT_FLOW_OPTIONS } from '../flows/flow-table.js';
 import { FlowTrackError, ErrorCode } from '../util/errors.js';
 import { ProgressBar } from './progress-bar.js';
 import { parseDetectionSettings } from '../detect/detector-registry.js';
+import { loadAnalysisConfig } from '../config/analysis-config.js';
 
 export const EXIT_PARTIAL = 2;
 
@@ -27,6 +28,7 @@ interface AnalyzeFlags {
   progress: boolean;
   detect: boolean;
   set: string[];
+  config?: string;
 }
 
 export function analyzeCommand(): Command {
@@ -61,6 +63,7 @@ export function analyzeCommand(): Command {
     )
     .option('--no-progress', 'never draw the progress bar (it is drawn only on a terminal)')
     .option('--no-detect', 'do not run the attack detectors')
+    .option('--config <file>', 'JSON configuration: flow limits and detector options (the command line wins)')
     .option(
       '--set <detector.option=value>',
       'set a detector option (repeatable); `flowtrack detectors` lists them',
@@ -73,26 +76,53 @@ export function analyzeCommand(): Command {
 Exit status: 0 the capture was read to its end; 2 it is corrupt or cut short part-way (the
 report covers everything before the byte offset it names); 1 it could not be read at all.
 
+Settings come from the built-in defaults, then --config FILE, then the command line, e.g.
+  {"flows": {"maxFlows": 1000000, "idleTimeoutSeconds": 30},
+   "detection": {"connection_flood": {"perMinute": 200}}}
+
 Examples:
   flowtrack analyze trace.pcapng
+  flowtrack analyze --set connection_flood.perMinute=200 trace.pcap
   flowtrack analyze --json trace.pcap.gz > report.json
   tcpdump -i eth0 -c 10000 -w - | flowtrack analyze -`,
     )
-    .action(async (file: string, flags: AnalyzeFlags) => {
-      process.exitCode = await runAnalyze(file, flags);
+    .action(async (file: string, flags: AnalyzeFlags, command: Command) => {
+      const fromCommandLine = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      process.exitCode = await runAnalyze(file, flags, fromCommandLine);
     });
 }
 
-async function runAnalyze(file: string, flags: AnalyzeFlags): Promise<number> {
+async function runAnalyze(
+  file: string,
+  flags: AnalyzeFlags,
+  fromCommandLine: (name: string) => boolean,
+): Promise<number> {
+  const config = flags.config ? loadAnalysisConfig(flags.config) : { flows: {}, detection: {} };
+  const commandLineDetection = parseDetectionSettings(flags.set);
+  const detection = { ...config.detection };
+  for (const [name, values] of Object.entries(commandLineDetection))
+    detection[name] = { ...detection[name], ...values };
+  // A flow setting given on the command line wins over the file, the file over the default.
+  const flowSetting = (
+    flag: keyof AnalyzeFlags,
+    key: keyof typeof config.flows,
+    parse: () => number,
+  ): number => (fromCommandLine(flag) ? parse() : (config.flows[key] ?? parse()));
   const options: AnalyzeOptions = {
     detect: flags.detect,
-    detection: parseDetectionSettings(flags.set),
+    detection,
     top: positiveInt('--top', flags.top),
     flows: {
-      maxFlows: positiveInt('--max-flows', flags.maxFlows),
-      idleTimeoutMicros: seconds('--idle-timeout', flags.idleTimeout),
-      activeTimeoutMicros: seconds('--active-timeout', flags.activeTimeout),
-      closedTimeoutMicros: seconds('--closed-timeout', flags.closedTimeout),
+      maxFlows: flowSetting('maxFlows', 'maxFlows', () => positiveInt('--max-flows', flags.maxFlows)),
+      idleTimeoutMicros: flowSetting('idleTimeout', 'idleTimeoutMicros', () =>
+        seconds('--idle-timeout', flags.idleTimeout),
+      ),
+      activeTimeoutMicros: flowSetting('activeTimeout', 'activeTimeoutMicros', () =>
+        seconds('--active-timeout', flags.activeTimeout),
+      ),
+      closedTimeoutMicros: flowSetting('closedTimeout', 'closedTimeoutMicros', () =>
+        seconds('--closed-timeout', flags.closedTimeout),
+      ),
     },
   };
   let writer: FlowFileWriter | null = null;
