@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh          what `flowtrack` needs (tcpdump for live capture)
 #   scripts/setup.sh --test   plus the reference tools the tests and benchmarks compare against
-#                             (tshark/capinfos/editcap, argus, softflowd, nfdump)
+#                             (tshark/capinfos/editcap, argus, softflowd, nfdump) and the tools
+#                             the live attack tests run (ip, nmap, hping3, iperf3, curl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,8 @@ declare -A tools=([tcpdump]=tcpdump)
 if $with_tests; then
   tools+=([tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common [argus]=argus-server
     [softflowd]=softflowd [nfpcapd]=nfdump)
+  # Live attack tests: traffic between network namespaces (test/live-attacks-netns.test.ts).
+  tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl)
 fi
 missing=()
 for tool in "${!tools[@]}"; do

@@ -80,6 +80,27 @@ describe('volume_flood', () => {
     expect(raisedAt[0]).toBeLessThan(0.5);
   });
 
+  // Regression (live hping3 --icmp in test/live-attacks-netns.test.ts): the victim's echo replies
+  // were counted as an icmp_flood from the victim to its attacker.
+  it('names only the attacker of a ping flood the victim answers, not the victim', () => {
+    const attacker = ipv4('192.0.2.66');
+    const frames: Frame[] = [];
+    for (let i = 0; i < 3000; i++) {
+      frames.push({ t: i / 3000, ip: icmpEcho(attacker, VICTIM, 8) });
+      frames.push({ t: i / 3000 + 0.0001, ip: icmpEcho(VICTIM, attacker, 0) });
+    }
+    const { alerts } = replay(volumeFloodFactory, frames);
+    expect(alerts.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual([
+      'icmp_flood 192.0.2.66 -> 198.51.100.7',
+    ]);
+  });
+
+  it('counts unsolicited echo replies (a reflected ping flood) against their victim', () => {
+    const frames = sources(3000).map((s, i) => ({ t: i / 3000, ip: icmpEcho(s, VICTIM, 0) }));
+    const { alerts } = replay(volumeFloodFactory, frames);
+    expect(alerts.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual(['icmp_flood null -> 198.51.100.7']);
+  });
+
   it('ignores ordinary pings and ICMP errors', () => {
     const pinger = ipv4('192.0.2.1');
     const frames: Frame[] = [];

@@ -43,6 +43,19 @@ const CLASS_ICMP = 1;
 const KIND_ONE_SOURCE = 1;
 const KIND_MANY_SOURCES = 2;
 
+/** Echo reply: ICMP 0, ICMPv6 129. */
+function isEchoReply(proto: number, type: number): boolean {
+  return proto === IpProto.ICMP ? type === 0 : type === 129;
+}
+
+/** True when `addr` is the initiator (side A) of the flow in `slot`. */
+function isFlowClient(flows: FlowTable, slot: number, addr: Uint32Array): boolean {
+  if (slot < 0) return false;
+  const a = flows.addrA;
+  const base = slot * 4;
+  return a[base] === addr[0] && a[base + 1] === addr[1] && a[base + 2] === addr[2] && a[base + 3] === addr[3];
+}
+
 /** Echo request/reply: ICMP 8/0 (RFC 792), ICMPv6 128/129 (RFC 4443). */
 function isEcho(proto: number, type: number): boolean {
   return proto === IpProto.ICMP ? type === 8 || type === 0 : type === 128 || type === 129;
@@ -84,6 +97,9 @@ export class VolumeFloodDetector implements Detector {
       port = senderPort(p, event.flows, event.slot);
     } else if (proto === IpProto.ICMP || proto === IpProto.ICMPV6) {
       if (!isEcho(proto, p.icmpType)) return;
+      // A reply to the destination's own request is the victim answering, not an attack: count
+      // only unsolicited replies (a reflected echo flood), whose flow the reply itself started.
+      if (isEchoReply(proto, p.icmpType) && isFlowClient(event.flows, event.slot, p.dst)) return;
       cls = CLASS_ICMP;
     } else return;
     const m = this.meter;
