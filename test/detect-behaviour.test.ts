@@ -4,11 +4,11 @@
  * with the right attacker and victim, and the benign captures raise nothing above `low`.
  */
 
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { severityRank, type Alert, type AlertType } from '../src/alerts/alert.js';
-import { corpusAvailable, corpusPath, readManifest, repoRoot } from './helpers/corpus.js';
+import { benignSiteCapture } from './helpers/benign-traffic.js';
+import { corpusAvailable, corpusPath, readManifest } from './helpers/corpus.js';
 
 const MINE: readonly AlertType[] = ['brute_force', 'connection_flood', 'traffic_anomaly'];
 
@@ -145,11 +145,9 @@ describe.skipIf(!corpusAvailable)('brute force, connection flood and anomalies o
   });
 });
 
-const SYNTHETIC = `${repoRoot}/bench/out/synthetic-4000000-first-200000.pcap`;
-
-describe.skipIf(!existsSync(SYNTHETIC))('benign synthetic site traffic', () => {
+describe('benign synthetic site traffic', () => {
   it('raises nothing above low (mixed traffic with 5% rejected or unanswered SYNs)', async () => {
-    const report = await analyzeCapture(SYNTHETIC);
+    const report = await analyzeCapture(benignSiteCapture());
     const loud = mine(report.alerts).filter((a) => severityRank(a.severity) > severityRank('low'));
     expect(loud.map((a) => a.summary)).toEqual([]);
   });
