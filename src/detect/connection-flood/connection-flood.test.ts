@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../analyze/analyze-capture.js';
 import { ethernet, ipv4, ipv4Tcp, pcapFile, type PcapRecord } from '../../../test/helpers/pcap-builder.js';
+import type { AlertTracker } from '../../alerts/alert-tracker.js';
+import type { AlertReport } from '../../alerts/alert.js';
+import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
+import type { PacketEvent } from '../detector.js';
+import { ConnectionFloodDetector, connectionFloodFactory } from './connection-flood.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowtrack-connection-flood-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,5 +97,78 @@ describe('connection_flood', () => {
   it('grades severity by how far above the threshold the rate is', async () => {
     const alerts = await floodAlerts(synRecords(3000, 30), 'heavy.pcap');
     expect(alerts[0]?.severity).toBe('high');
+  });
+});
+
+describe('connection_flood admission filter', () => {
+  const VICTIM = Uint32Array.of(ipv4('198.51.100.7'), 0, 0, 0);
+
+  function detector(options: { maxSources?: number } = {}) {
+    const reports: AlertReport[] = [];
+    const alerts = { report: (r: AlertReport) => (reports.push(r), null) } as unknown as AlertTracker;
+    const d = new ConnectionFloodDetector({ ...connectionFloodFactory.defaults, ...options }, alerts);
+    const src = new Uint32Array(4);
+    const packet = { ipVersion: 4, ipProto: IpProto.TCP, tcpFlags: TcpFlag.SYN, src, dst: VICTIM };
+    const event = {
+      packet,
+      ts: 0,
+      frameBytes: 54,
+      flows: null,
+      slot: 0,
+      newFlow: true,
+    } as unknown as PacketEvent;
+    const syn = (from: number, at: number) => {
+      src[0] = from;
+      event.ts = at;
+      d.onPacket(event);
+    };
+    return { d, reports, syn };
+  }
+
+  it('gives a spoofed flood of one-connection sources no table slot, and still alerts at the 101st connection', () => {
+    const { d, reports, syn } = detector({ maxSources: 1000 });
+    const t0 = T0 * 1e6;
+    let attackerSyns = 0;
+    let crossedAt = 0;
+    // 200,000 new sources in 2 s (one SYN each), and ATTACKER every 1,000th packet: 200 SYNs.
+    for (let i = 0; i < 200_000; i++) {
+      const at = t0 + i * 10;
+      if (i % 1000 === 500) {
+        syn(ATTACKER, at);
+        if (++attackerSyns === 101) crossedAt = at;
+      } else {
+        syn(ipv4('100.64.0.0') + i, at);
+      }
+      if (i === 100_000) expect(d.trackedSources).toBe(1);
+    }
+    expect(d.trackedSources).toBe(1);
+    expect(reports.length).toBeGreaterThan(0);
+    const first = reports[0]!;
+    expect(first.src).toBe('203.0.113.5');
+    expect(first.at).toBe(crossedAt);
+    expect(first.startedAt).toBe(t0 + 5000);
+    expect(first.counters['newConnections']).toBe(101);
+    expect(reports.every((r) => r.src === '203.0.113.5')).toBe(true);
+  });
+
+  it('counts the connections a source made before admission, so 100 stay quiet and 101 alert', () => {
+    const { d, reports, syn } = detector();
+    const t0 = T0 * 1e6;
+    for (let i = 0; i < 100; i++) syn(ATTACKER, t0 + i * 500_000);
+    expect(reports).toEqual([]);
+    expect(d.trackedSources).toBe(1);
+    syn(ATTACKER, t0 + 100 * 500_000);
+    expect(reports.map((r) => r.counters['newConnections'])).toEqual([101]);
+  });
+
+  it('never admits a source below 8 connections across its two windows', () => {
+    const { d, syn } = detector();
+    const t0 = T0 * 1e6;
+    // 3 connections a minute for 10 minutes: previous + current never reach 8.
+    for (let i = 0; i < 30; i++) syn(ATTACKER, t0 + i * 20_000_001);
+    expect(d.trackedSources).toBe(0);
+    // A fourth a minute does (4 + 4).
+    for (let i = 0; i < 8; i++) syn(ATTACKER, t0 + 700e6 + i * 15_000_001);
+    expect(d.trackedSources).toBe(1);
   });
 });

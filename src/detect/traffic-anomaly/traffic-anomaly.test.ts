@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../analyze/analyze-capture.js';
 import { ethernet, ipv4, ipv4Udp, pcapFile, type PcapRecord } from '../../../test/helpers/pcap-builder.js';
+import type { AlertTracker } from '../../alerts/alert-tracker.js';
+import type { PacketEvent } from '../detector.js';
+import { TrafficAnomalyDetector, trafficAnomalyFactory } from './traffic-anomaly.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowtrack-traffic-anomaly-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,5 +114,36 @@ describe('traffic_anomaly (generated stream: quiet warm-up, then a 10x burst)', 
         'small.pcap',
       ),
     ).toEqual([]);
+  });
+});
+
+describe('traffic_anomaly admission filter', () => {
+  it('gives a spoofed flood of one-packet sources no host slot, and still admits a busy host', () => {
+    const alerts = { report: () => null } as unknown as AlertTracker;
+    const d = new TrafficAnomalyDetector(trafficAnomalyFactory.defaults, alerts);
+    const slots = 4096;
+    const flows = {
+      flowId: new Float64Array(slots),
+      addrA: new Uint32Array(slots * 4),
+      addrB: new Uint32Array(slots * 4),
+      allocatedSlots: slots,
+    };
+    const src = new Uint32Array(4);
+    const packet = { ipVersion: 4, src };
+    const event = { packet, ts: 0, frameBytes: 60, flows, slot: 0, newFlow: true } as unknown as PacketEvent;
+    const t0 = T0 * 1e6;
+    // 1,000,000 new sources in 5 s, one packet each (a Count-Min of 8,192 counters a row saturated
+    // at 122 a counter and admitted them all), and HOST sending every 5,000th packet: 200.
+    for (let i = 0; i < 1_000_000; i++) {
+      const slot = i % slots;
+      const from = i % 5000 === 0 ? HOST : ipv4('100.64.0.0') + i;
+      flows.flowId[slot] = i;
+      flows.addrA[slot * 4] = src[0] = from;
+      flows.addrB[slot * 4] = ipv4('10.9.0.1');
+      event.slot = slot;
+      event.ts = t0 + i * 5;
+      d.onPacket(event);
+    }
+    expect(d.trackedHosts).toBe(1);
   });
 });

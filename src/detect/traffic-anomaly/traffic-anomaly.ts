@@ -17,7 +17,7 @@
  *
  * State: per sending host in a KeyTable of `maxHosts` (least recently active forgotten first, so
  * a spoofed flood cannot grow memory). Only hosts that sent `minHostPackets` in one interval get
- * a slot (counted in a small Count-Min sketch until then), so the table holds the most active
+ * a slot (counted in a small admission filter until then), so the table holds the most active
  * hosts and a crowd of one-packet spoofed sources cannot churn their baselines out; the
  * capture-wide baseline covers everything. Distinct peers are counted with a 128-bit
  * (hosts) or 2048-bit (overall) linear-counting bitmap per interval (Whang, Vander-Zanden and
@@ -54,8 +54,8 @@ const HOST_BITMAP_WORDS = 4;
 const TOTAL_BITMAP_WORDS = 64;
 /** Words per flow in the per-flow host cache (32 bytes: one cache line holds two flows). */
 const CACHE_STRIDE = 8;
-/** Counters per Count-Min row (power of two). */
-const SKETCH_WIDTH = 8192;
+/** Sets in the admission filter (power of two), two ways each. */
+const FILTER_SETS = 4096;
 
 function mix32(x: number): number {
   let h = x ^ (x >>> 16);
@@ -69,6 +69,16 @@ function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** Hash of the address at `a` (4 words): one mix for IPv4 (the other words are 0), the same value. */
+function addressHash(words: Uint32Array, a: number): number {
+  const w1 = words[a + 1]!;
+  const w2 = words[a + 2]!;
+  const w3 = words[a + 3]!;
+  // mix32(0) is 0, so for IPv4 the chain below reduces to mix32(w0).
+  if ((w1 | w2 | w3) === 0) return mix32(words[a]!);
+  return mix32(words[a]! ^ mix32(w1 ^ mix32(w2 ^ w3)));
 }
 
 /** Linear-counting estimate of distinct items from a bitmap of `words` 32-bit words at `base`. */
@@ -131,13 +141,20 @@ export class TrafficAnomalyDetector implements Detector {
    */
   private cache = new Int32Array(0);
   /**
-   * Count-Min sketch (Cormode and Muthukrishnan 2005) of this interval's packets per untracked
-   * source, two rows: a host gets a slot in the host table only once it has sent `minHostPackets`
-   * in one interval, so the table holds the active hosts and a crowd of one-packet sources (a
-   * spoofed flood, a scan's replies) neither churns it nor costs a table lookup per packet.
+   * Admission filter: this interval's packets per untracked source, in a two-way set-associative
+   * array of (address hash, count), 32 KB each. A host gets a slot in the host table only once it
+   * has sent `minHostPackets` in one interval, so the table holds the active hosts and a crowd of
+   * one-packet sources (a spoofed flood, a scan's replies) neither churns it nor costs a table
+   * lookup per packet. It replaced a Count-Min sketch, which a spoofed flood saturates: at 200,000
+   * new sources a second every counter passed 100 within seconds and every spoofed source was
+   * admitted (a table insert, an eviction and a baseline reset each). Here a new source only
+   * replaces the way with fewer packets (a random one on a tie), so one-packet sources replace
+   * each other and never a host that has sent two; the hash of an IPv4 address is a bijection of
+   * it, so two IPv4 hosts never share a count (and a shared count could only admit early, which
+   * costs a slot, never an alert).
    */
-  private readonly sketch1 = new Uint32Array(SKETCH_WIDTH);
-  private readonly sketch2 = new Uint32Array(SKETCH_WIDTH);
+  private readonly filterHash = new Int32Array(FILTER_SETS * 2);
+  private readonly filterCount = new Int32Array(FILTER_SETS * 2);
 
   constructor(
     private readonly options: TrafficAnomalyOptions,
@@ -160,6 +177,11 @@ export class TrafficAnomalyDetector implements Detector {
       options.minNewFlowsPerSecond,
       options.minPeers,
     );
+  }
+
+  /** Number of hosts holding a slot in the host table (for tests). */
+  get trackedHosts(): number {
+    return this.hosts.size;
   }
 
   onPacket(event: PacketEvent): void {
@@ -187,8 +209,8 @@ export class TrafficAnomalyDetector implements Detector {
       const a = slot << 2;
       const fa = flows.addrA;
       const fb = flows.addrB;
-      cache[c + 3] = mix32(fa[a]! ^ mix32(fa[a + 1]! ^ mix32(fa[a + 2]! ^ fa[a + 3]!)));
-      cache[c + 6] = mix32(fb[a]! ^ mix32(fb[a + 1]! ^ mix32(fb[a + 2]! ^ fb[a + 3]!)));
+      cache[c + 3] = addressHash(fa, a);
+      cache[c + 6] = addressHash(fb, a);
     }
     // Which side sent this packet: compare with the flow's initiator address.
     const src = p.src;
@@ -203,11 +225,7 @@ export class TrafficAnomalyDetector implements Detector {
     let s = cache[own]! - 1;
     if (s < 0 || cache[own + 1] !== this.hostGen[s]) {
       // Not (or no longer) tracked: admit the host only once it is busy this interval.
-      const i1 = srcHash & (SKETCH_WIDTH - 1);
-      const i2 = (srcHash >>> 16) & (SKETCH_WIDTH - 1);
-      const e1 = ++this.sketch1[i1]!;
-      const e2 = ++this.sketch2[i2]!;
-      if ((e1 < e2 ? e1 : e2) < this.options.minHostPackets) return;
+      if (this.countUntracked(srcHash) < this.options.minHostPackets) return;
       s = this.lookupHost(p.ipVersion, src);
       cache[own] = s + 1;
       cache[own + 1] = this.hostGen[s]!;
@@ -219,6 +237,26 @@ export class TrafficAnomalyDetector implements Detector {
     h[b + 2]! += newFlow;
     this.hostPeers[s * HOST_BITMAP_WORDS + ((dstHash >>> 5) & (HOST_BITMAP_WORDS - 1))]! |=
       1 << (dstHash & 31);
+  }
+
+  /** Counts a packet of an untracked source in the admission filter; its count this interval. */
+  private countUntracked(hash: number): number {
+    const fh = this.filterHash;
+    const fc = this.filterCount;
+    // The set from the low bits, the tie-break from the top bit: independent bits of one hash.
+    const e0 = (hash & (FILTER_SETS - 1)) << 1;
+    let e = e0;
+    if (fh[e0] !== hash || fc[e0] === 0) {
+      e = e0 + 1;
+      if (fh[e] !== hash || fc[e] === 0) {
+        const n0 = fc[e0]!;
+        const n1 = fc[e]!;
+        if (n0 < n1 || (n0 === n1 && hash < 0)) e = e0;
+        fh[e] = hash;
+        fc[e] = 0;
+      }
+    }
+    return ++fc[e]!;
   }
 
   /** The host slot of `src`, created (with empty state and a new generation) when absent. */
@@ -262,8 +300,7 @@ export class TrafficAnomalyDetector implements Detector {
     if (t[0]! > 0) this.evaluate(this.totalBase, 0, null, start, end);
     t.fill(0);
     this.totalPeers.fill(0);
-    this.sketch1.fill(0);
-    this.sketch2.fill(0);
+    this.filterCount.fill(0);
 
     const hs = this.hostSums;
     for (let s = 0; s < this.live.length; s++) {
