@@ -164,4 +164,26 @@ describe('host_sweep', () => {
     }
     expect(r.finish(T0 + 10_000)).toEqual([]);
   });
+
+  it('does not flag a host resolving 20 new clients at once when every request is answered within milliseconds', () => {
+    const r = replay();
+    // A victim hears 20 new sources at once: 20 ARP requests within a millisecond, then the replies.
+    for (let burst = 0; burst < 3; burst++) {
+      const at = T0 + burst * 5_000_000;
+      for (let host = 1; host <= 20; host++) r.send(arp(1, SCANNER, NET + burst * 20 + host), at + host * 50);
+      for (let host = 1; host <= 20; host++)
+        r.send(arp(2, NET + burst * 20 + host, SCANNER), at + 2000 + host * 150);
+    }
+    expect(r.finish(T0 + 20_000_000)).toEqual([]);
+  });
+
+  it('reports the same burst of 20 ARP requests when none is answered, within the grace time', () => {
+    const r = replay();
+    for (let host = 1; host <= 20; host++) r.send(arp(1, SCANNER, NET + host), T0 + host * 50);
+    // One later packet of anyone's ends the grace time.
+    r.send(arp(1, NET + 200, NET + 201), T0 + 300_000);
+    const alerts = r.finish(T0 + 10_000_000);
+    expect(alerts.map((a) => [a.type, a.src, a.dst])).toEqual([['host_sweep', '10.0.0.128', '10.0.0.0/24']]);
+    expect(r.firstReports.get(alerts[0]!.id)! - alerts[0]!.start).toBeLessThan(300_000);
+  });
 });

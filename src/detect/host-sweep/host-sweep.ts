@@ -15,7 +15,10 @@
  *
  * It must never flag a busy but legitimate client: a browser, a mail relay or a resolver contacts
  * many hosts but most of them answer, which walks towards "benign". Multicast and broadcast
- * destinations, ARP probes (sender 0.0.0.0) and gratuitous ARP are not probes.
+ * destinations, ARP probes (sender 0.0.0.0) and gratuitous ARP are not probes. Nor is a host that
+ * resolves many neighbours at once and hears every answer a few milliseconds later (a server
+ * answering 20 new clients at once broadcasts 20 ARP requests before the first reply): an ARP
+ * sweep is judged only once its requests have had `ARP_GRACE_MICROS` to be answered.
  * No allocation per packet; state is bounded by `maxSources` (LRU).
  */
 
@@ -53,6 +56,13 @@ export interface HostSweepOptions {
 const Service = { TCP: 1, UDP: 2, ICMP_ECHO: 3, ARP: 4 } as const;
 
 const REPORT_EVERY_MICROS = 1_000_000;
+/**
+ * An ARP request counts as unanswered only this long after it was sent (150 ms: a LAN neighbour
+ * answers within milliseconds; an nmap ARP sweep is still reported well within 2 s).
+ */
+const ARP_GRACE_MICROS = 150_000;
+/** ARP sweeps awaiting their grace time at once; beyond, a sweep is judged without it. */
+const MAX_PENDING = 64;
 
 function mix32(x: number): number {
   let h = x ^ (x >>> 16);
@@ -73,6 +83,15 @@ export class HostSweepDetector implements Detector {
   private readonly table: FirstContactTable;
   private readonly arpAddress = new Uint32Array(4);
   private readonly words = new Uint32Array(4);
+  /** ARP keys whose walk said "scanner", judged again at `pendingDue` (see ARP_GRACE_MICROS). */
+  private readonly pendingSlot = new Int32Array(MAX_PENDING);
+  private readonly pendingDue = new Float64Array(MAX_PENDING);
+  /** The key's distinct targets when it became pending: later ones are still within their grace. */
+  private readonly pendingDistinct = new Float64Array(MAX_PENDING);
+  /** The key's first contact, to tell it from a key that took over an evicted slot since. */
+  private readonly pendingFirstTs = new Float64Array(MAX_PENDING);
+  private pendingCount = 0;
+  private nextDue = Infinity;
 
   constructor(
     private readonly options: HostSweepOptions,
@@ -88,6 +107,7 @@ export class HostSweepDetector implements Detector {
 
   onPacket(event: PacketEvent): void {
     const p = event.packet;
+    if (event.ts >= this.nextDue) this.judgePending(event.ts);
     if (p.ipVersion === 0) {
       if (p.arpOp === 1 || p.arpOp === 2) this.arp(event, p);
       return;
@@ -123,7 +143,7 @@ export class HostSweepDetector implements Detector {
       if (isGroupAddress(p.ipVersion, p.dst)) return;
       const t = this.table;
       t.keys.setKey(p.ipVersion | (service << 4), p.src, 0, null, 0, port);
-      const slot = t.probeKey(event.ts, hostTarget(p.ipVersion, p.dst, 0), p.dst[0]!);
+      const slot = t.probeKey(event.ts, hostTarget(p.ipVersion, p.dst, 0));
       if (slot >= 0) this.judge(slot, event);
       return;
     }
@@ -152,7 +172,12 @@ export class HostSweepDetector implements Detector {
     t.answerKey(hostTarget(p.ipVersion, p.src, 0));
   }
 
-  finish(): void {
+  onTick(now: number): void {
+    if (now >= this.nextDue) this.judgePending(now);
+  }
+
+  finish(now: number): void {
+    this.judgePending(Math.max(now, this.nextDue));
     for (const slot of this.table.reported()) {
       if (this.table.probes(slot) !== this.table.reportedProbes(slot))
         this.report(slot, this.table.lastTs(slot), null);
@@ -169,8 +194,8 @@ export class HostSweepDetector implements Detector {
     if (p.arpOp === 1) {
       a[0] = sender;
       t.keys.setKey(4 | (Service.ARP << 4), a, 0, null, 0, 0);
-      const slot = t.probeKey(event.ts, target, target);
-      if (slot >= 0) this.judge(slot, event);
+      const slot = t.probeKey(event.ts, target);
+      if (slot >= 0) this.judgeArp(slot, event);
     } else {
       a[0] = target;
       t.keys.setKey(4 | (Service.ARP << 4), a, 0, null, 0, 0);
@@ -188,6 +213,55 @@ export class HostSweepDetector implements Detector {
     } else if (event.ts - t.reportedAt(slot) >= REPORT_EVERY_MICROS) {
       this.report(slot, event.ts, event);
     }
+  }
+
+  /** judge() for an ARP key: a first report waits for the requests' grace time. */
+  private judgeArp(slot: number, event: PacketEvent): void {
+    const t = this.table;
+    if (t.reportedAt(slot) !== 0 || this.pendingCount === MAX_PENDING) {
+      this.judge(slot, event);
+      return;
+    }
+    if (t.estimate(slot) < this.options.minHosts || !t.isScanner(slot)) return;
+    for (let i = 0; i < this.pendingCount; i++) if (this.pendingSlot[i] === slot) return;
+    const n = this.pendingCount++;
+    this.pendingSlot[n] = slot;
+    const due = event.ts + ARP_GRACE_MICROS;
+    this.pendingDue[n] = due;
+    this.pendingDistinct[n] = t.distinct(slot);
+    this.pendingFirstTs[n] = t.firstTs(slot);
+    if (due < this.nextDue) this.nextDue = due;
+  }
+
+  /**
+   * Judges the pending ARP keys whose grace time is over, counting as failures only the requests
+   * that were sent before the key became pending, so at least ARP_GRACE_MICROS ago.
+   */
+  private judgePending(now: number): void {
+    const t = this.table;
+    let next = Infinity;
+    let kept = 0;
+    for (let i = 0; i < this.pendingCount; i++) {
+      const slot = this.pendingSlot[i]!;
+      const due = this.pendingDue[i]!;
+      if (due > now) {
+        this.pendingSlot[kept] = slot;
+        this.pendingDue[kept] = due;
+        this.pendingDistinct[kept] = this.pendingDistinct[i]!;
+        this.pendingFirstTs[kept] = this.pendingFirstTs[i]!;
+        kept++;
+        if (due < next) next = due;
+        continue;
+      }
+      if (
+        t.firstTs(slot) === this.pendingFirstTs[i] &&
+        t.reportedAt(slot) === 0 &&
+        t.isScannerBefore(slot, this.pendingDistinct[i]!)
+      )
+        this.report(slot, due, null);
+    }
+    this.pendingCount = kept;
+    this.nextDue = next;
   }
 
   private report(slot: number, at: number, event: PacketEvent | null): void {
@@ -277,7 +351,7 @@ export const hostSweepFactory: DetectorFactory<HostSweepOptions> = {
     falseAlarm: 'TRW alpha, the false-alarm rate the walk aims at (0.01, Jung et al. 2004).',
     detection: 'TRW beta, the detection rate the walk aims at (0.99, Jung et al. 2004).',
     maxSources:
-      '(source, service) pairs tracked at once, least recently active evicted first (8192: about 6 MB of bitmaps and counters, beside a fixed 2 MB first-target filter; a spoofed flood cannot grow it).',
+      '(source, service) pairs tracked at once, least recently active evicted first (8192: about 6 MB of bitmaps and counters, beside a fixed 256 KB first-target filter; a spoofed flood cannot grow it).',
   },
   create: (options, alerts) => new HostSweepDetector(options, alerts),
 };

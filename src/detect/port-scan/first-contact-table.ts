@@ -62,21 +62,44 @@ const STRIDE = 16;
 
 /**
  * The first-target filter: most keys (a client and its one server, a host and its resolver) never
- * contact a second target, so they are kept in a direct-mapped array (tag, first target, answered,
- * time) and enter the KeyTable only when a second distinct target shows up. Measured on 4M packets
- * of mixed traffic: it spares most KeyTable lookups, the detectors' largest cost. A collision
- * overwrites an older key's entry, which costs that key its first target, never memory.
+ * contact a second target, so they are kept in a small hash table of first contacts (tag and
+ * flags, first target, time) and enter the KeyTable only when a second distinct target shows up.
+ * Measured on 4M packets of mixed traffic: it spares most KeyTable lookups, the detectors' largest
+ * cost. A collision overwrites an older key's entry, which costs that key its first target (its
+ * promotion waits for one more target), never memory.
+ *
+ * Sized for the cache, not for the traffic: under a spoofed flood every packet is a new key and
+ * each probe a random access. Measured on 4M spoofed SYNs (both detectors' CPU time): 2^16
+ * entries of 32 bytes (2 MB each, one-way) 1.7 s; two-way with 16-byte entries and a cheaper
+ * IPv4 hash, 2^17 entries 1.3 s, 2^15 1.0 s, 2^14 (256 KB each) 0.8 s, 2^13 0.7 s. The price of a
+ * small filter is an unpromoted entry's life under a flood (2^14 / 200,000 new keys a second:
+ * about 80 ms; any scan at nmap's default timing sends its second probe far sooner). A key already in the KeyTable keeps its entry from newcomers while it
+ * stays active (PROTECT_MICROS), so a scan hidden in a flood is counted probe by probe, and each
+ * bucket holds two entries so that a key kept there blocks no other key.
  */
-const FILTER_BITS = 16;
-const FILTER_STRIDE = 8;
-const TAG = 0;
+const FILTER_BITS = 14;
+/** Per entry: a Uint32 tag-and-flags word, a Uint32 target, a Float64 time (16 bytes, aligned). */
+const FILTER_STRIDE = 4;
+/** Two entries per bucket, in one cache line: a key may use either. */
+const BUCKET_WORDS = 2 * FILTER_STRIDE;
+const BUCKET_MASK = (1 << (FILTER_BITS - 1)) - 1;
 const TARGET = 1;
-const FLAGS = 2;
-const SECONDS = 3;
-const MICROS = 4;
-const FIRST_TARGET_WORD = 5;
+/** Flags in the low bits of an entry's first word; its time is at Float64 index (Uint32 index / 2 + 1). */
+const FLAG_BITS = 2;
 const PROMOTED = 1;
 const ANSWERED = 2;
+/** A tag always has this bit set, so an empty entry (0) matches no key. */
+const TAG_SET = 1 << FLAG_BITS;
+/**
+ * A promoted key's entry is not given up to a newcomer while the key probed within this time
+ * (1 s: outside a flood an entry outlives far longer gaps anyway).
+ */
+const PROTECT_MICROS = 1_000_000;
+
+/** The filter tag of a key hash: independent of the bucket bits, flag bits clear, TAG_SET set. */
+function tagOf(h: number): number {
+  return ((mix32(h ^ 0x5bd1e995) << FLAG_BITS) | TAG_SET) >>> 0;
+}
 
 export class FirstContactTable {
   readonly keys: KeyTable;
@@ -89,8 +112,10 @@ export class FirstContactTable {
   private readonly f: Float64Array;
   /** Per key, BITMAP_WORDS pairs of words (probed, answered): one cache line serves both. */
   private readonly bits: Uint32Array;
-  /** The first-target filter (see FILTER_BITS). */
+  /** The first-target filter (see FILTER_BITS): tags, flags and targets. */
   private readonly filter = new Uint32Array((1 << FILTER_BITS) * FILTER_STRIDE);
+  /** The same memory: each entry's time (first contact; last probe once promoted). */
+  private readonly filterTime = new Float64Array(this.filter.buffer);
 
   constructor(
     capacity: number,
@@ -165,60 +190,100 @@ export class FirstContactTable {
 
   /**
    * A probe of `target` by the key set in `keys.key`. Returns the key's slot when the key is in
-   * the table and the target is new to it (the caller then judges the slot), else -1.
+   * the table and the target is new to it (the caller then judges the slot), else -1. For IPv4
+   * host sweeps the target is the host address (see `sameNet`).
    */
-  probeKey(ts: number, target: number, firstTarget: number): number {
+  probeKey(ts: number, target: number): number {
     const h = this.keyHash();
-    const i = (h & ((1 << FILTER_BITS) - 1)) * FILTER_STRIDE;
-    const tag = (mix32(h ^ 0x5bd1e995) | 1) >>> 0;
     const e = this.filter;
-    const seconds = Math.floor(ts / 1e6);
-    const flags = e[i + FLAGS]!;
-    if (
-      e[i + TAG] !== tag ||
-      (!(flags & PROMOTED) && (seconds - e[i + SECONDS]!) * 1e6 > this.evidenceMicros)
-    ) {
-      e[i + TAG] = tag;
-      e[i + TARGET] = target;
-      e[i + FLAGS] = 0;
-      e[i + SECONDS] = seconds;
-      e[i + MICROS] = ts - seconds * 1e6;
-      e[i + FIRST_TARGET_WORD] = firstTarget;
+    const time = this.filterTime;
+    const i = this.entryOf(h);
+    if (i < 0) {
+      this.insert(h, target, ts);
       return -1;
     }
-    const slot = this.open(ts);
-    if (!(flags & PROMOTED)) {
+    const t = (i >>> 1) + 1;
+    const word = e[i]!;
+    if (!(word & PROMOTED)) {
+      if (ts - time[t]! > this.evidenceMicros) {
+        // Too old to be evidence: this probe is the key's first contact now.
+        e[i] = word & ~ANSWERED;
+        e[i + TARGET] = target;
+        time[t] = ts;
+        return -1;
+      }
       if (e[i + TARGET] === target) return -1;
-      e[i + FLAGS] = flags | PROMOTED;
+      const slot = this.open(ts);
+      e[i] = word | PROMOTED;
       // The key's first contact, kept by the filter until now.
-      const first = this.f;
-      if (this.distinct(slot) === 0)
-        first[slot * STRIDE + F.FIRST_TS] = e[i + SECONDS]! * 1e6 + e[i + MICROS]!;
-      this.probe(slot, e[i + TARGET]!, e[i + FIRST_TARGET_WORD]!);
-      if (flags & ANSWERED) this.answer(slot, e[i + TARGET]!);
+      if (this.distinct(slot) === 0) this.f[slot * STRIDE + F.FIRST_TS] = time[t]!;
+      this.probe(slot, e[i + TARGET]!);
+      if (word & ANSWERED) this.answer(slot, e[i + TARGET]!);
+      time[t] = ts;
+      return this.probe(slot, target) ? slot : -1;
     }
-    return this.probe(slot, target, firstTarget) ? slot : -1;
+    time[t] = ts;
+    const slot = this.open(ts);
+    return this.probe(slot, target) ? slot : -1;
   }
 
   /** `target` answered a probe of the key set in `keys.key`. */
   answerKey(target: number): void {
-    const h = this.keyHash();
-    const i = (h & ((1 << FILTER_BITS) - 1)) * FILTER_STRIDE;
-    const tag = (mix32(h ^ 0x5bd1e995) | 1) >>> 0;
+    const i = this.entryOf(this.keyHash());
+    if (i < 0) return;
     const e = this.filter;
-    if (e[i + TAG] !== tag) return;
-    if (!(e[i + FLAGS]! & PROMOTED)) {
-      if (e[i + TARGET] === target) e[i + FLAGS] = e[i + FLAGS]! | ANSWERED;
+    const word = e[i]!;
+    if (!(word & PROMOTED)) {
+      if (e[i + TARGET] === target) e[i] = word | ANSWERED;
       return;
     }
     const slot = this.keys.find();
     if (slot >= 0) this.answer(slot, target);
   }
 
+  /** The filter entry (its Uint32 index) of the key whose hash is `h`, -1 when it has none. */
+  private entryOf(h: number): number {
+    const tag = tagOf(h);
+    const e = this.filter;
+    const i = (h & BUCKET_MASK) * BUCKET_WORDS;
+    if ((e[i]! ^ tag) >>> FLAG_BITS === 0) return i;
+    if ((e[i + FILTER_STRIDE]! ^ tag) >>> FLAG_BITS === 0) return i + FILTER_STRIDE;
+    return -1;
+  }
+
+  /**
+   * Records the first contact of a key the filter does not hold, in the bucket's older entry, or
+   * its only one a promoted key is not keeping (see PROTECT_MICROS); none when both are kept.
+   */
+  private insert(h: number, target: number, ts: number): void {
+    const e = this.filter;
+    const time = this.filterTime;
+    const b = (h & BUCKET_MASK) * BUCKET_WORDS;
+    const t = (b >>> 1) + 1;
+    const keep0 = e[b]! & PROMOTED && ts - time[t]! <= PROTECT_MICROS;
+    const keep1 = e[b + FILTER_STRIDE]! & PROMOTED && ts - time[t + 2]! <= PROTECT_MICROS;
+    let way: number;
+    if (keep0) {
+      if (keep1) return;
+      way = 1;
+    } else {
+      way = keep1 || time[t]! <= time[t + 2]! ? 0 : 1;
+    }
+    const i = b + way * FILTER_STRIDE;
+    e[i] = tagOf(h);
+    e[i + TARGET] = target;
+    time[t + way * 2] = ts;
+  }
+
+  /**
+   * The key's hash. An IPv4 key is its version word and two address words (the others are 0), so
+   * it hashes those three: measured, hashing all ten words was a third of a flood probe's cost.
+   */
   private keyHash(): number {
     const k = this.keys.key;
-    let h = 0x9e3779b9;
-    for (let w = 0; w < k.length; w++) h = mix32(h ^ k[w]!);
+    let h = mix32(0x9e3779b9 ^ k[0]!);
+    if (((k[0]! >>> 16) & 0xf) === 4) return mix32(mix32(h ^ k[1]!) ^ k[5]! ^ (k[9]! << 16));
+    for (let w = 1; w < k.length; w++) h = mix32(h ^ k[w]!);
     return h;
   }
 
@@ -243,7 +308,7 @@ export class FirstContactTable {
   }
 
   /** A probe of `target` (a port, a host address word); true when the target is new. */
-  private probe(slot: number, target: number, firstTarget: number): boolean {
+  private probe(slot: number, target: number): boolean {
     const f = this.f;
     const b = slot * STRIDE;
     f[b + F.PROBES]!++;
@@ -255,8 +320,8 @@ export class FirstContactTable {
     words[w] = words[w]! | m;
     const n = f[b + F.DISTINCT]!;
     if (n < SMALL) f[b + F.FIRST_BITS + n] = bit;
-    if (n === 0) f[b + F.FIRST_TARGET] = firstTarget;
-    else if ((f[b + F.FIRST_TARGET]! ^ firstTarget) >>> 8 !== 0) f[b + F.SAME_NET] = 0;
+    if (n === 0) f[b + F.FIRST_TARGET] = target;
+    else if ((f[b + F.FIRST_TARGET]! ^ target) >>> 8 !== 0) f[b + F.SAME_NET] = 0;
     f[b + F.DISTINCT] = n + 1;
     f[b + F.LLR] = f[b + F.LLR]! + this.failStep;
     return true;
@@ -280,6 +345,15 @@ export class FirstContactTable {
   /** True when the walk says "scanner". */
   isScanner(slot: number): boolean {
     return this.f[slot * STRIDE + F.LLR]! >= this.upper;
+  }
+
+  /**
+   * True when the walk says "scanner" without the targets probed after the key's first `distinct`
+   * ones, as if they were neither failures nor successes yet (their answers may still come).
+   */
+  isScannerBefore(slot: number, distinct: number): boolean {
+    const young = this.distinct(slot) - distinct;
+    return this.llr(slot) - (young > 0 ? young * this.failStep : 0) >= this.upper;
   }
 
   /** Distinct targets, estimated by linear counting once collisions become likely. */

@@ -201,4 +201,32 @@ describe('port_scan connect scans', () => {
       /probed about 60 TCP ports on 198\.51\.100\.7 in 0\.06 s \(connect scan; 6 open\)$/,
     );
   });
+
+  it('finds a scan hidden in a spoofed SYN flood whose every packet is a new source (first-target filter turnover)', () => {
+    const r = replay();
+    const victim = ipv4('192.0.2.80');
+    let ts = T0;
+    let spoofed = 0x0a000001;
+    // 40 ports at 20 probes a second, each 50 ms apart filled with 10,000 spoofed SYNs (200,000 a
+    // second): the filter turns over several times between two probes of the scan.
+    for (let port = 1; port <= 40; port++) {
+      r.send(ipv4Tcp({ src: SCANNER, dst: TARGET, srcPort: 40000, dstPort: port, flags: TcpFlag.SYN }), ts);
+      for (let i = 0; i < 10_000; i++) {
+        ts += 5;
+        spoofed = (Math.imul(spoofed, 1103515245) + 12345) >>> 0;
+        r.send(
+          ipv4Tcp({
+            src: spoofed,
+            dst: victim,
+            srcPort: 1024 + (i & 0x7fff),
+            dstPort: 80,
+            flags: TcpFlag.SYN,
+          }),
+          ts,
+        );
+      }
+    }
+    const alerts = r.finish(ts);
+    expect(alerts.map((a) => [a.type, a.src, a.dst])).toEqual([['port_scan', '203.0.113.5', '198.51.100.7']]);
+  });
 });

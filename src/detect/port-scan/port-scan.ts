@@ -215,7 +215,7 @@ export class PortScanDetector implements Detector {
     if (kind === 0 || isGroupAddress(p.ipVersion, p.dst)) return;
     const table = this.table;
     table.keys.setKey(p.ipVersion, p.src, 0, p.dst, 0, 0);
-    const slot = table.probeKey(event.ts, target, 0);
+    const slot = table.probeKey(event.ts, target);
     if (slot >= 0) {
       table.addKind(slot, kind);
       if (table.distinct(slot) === 2) this.suspects[pairHash(p.src, p.dst, 0)] = 1;
@@ -229,7 +229,7 @@ export class PortScanDetector implements Detector {
     const table = this.table;
     table.keys.setKey(p.ipVersion, p.dst, 0, p.src, 0, 0);
     // The answer does not say which protocol without its quoted header: count each one.
-    const slot = table.probeKey(event.ts, UNREACHABLE_TARGET | (this.unreachables++ & 0xffff), 0);
+    const slot = table.probeKey(event.ts, UNREACHABLE_TARGET | (this.unreachables++ & 0xffff));
     if (slot >= 0) {
       table.addKind(slot, ScanKind.IP_PROTOCOL);
       this.judge(slot, event);
@@ -350,7 +350,7 @@ export const portScanFactory: DetectorFactory<PortScanOptions> = {
     falseAlarm: 'TRW alpha, the false-alarm rate the walk aims at (0.01, Jung et al. 2004).',
     detection: 'TRW beta, the detection rate the walk aims at (0.99, Jung et al. 2004).',
     maxPairs:
-      '(source, host) pairs tracked at once, least recently active evicted first (8192: about 6 MB of bitmaps and counters, beside a fixed 2 MB first-target filter; a spoofed flood cannot grow it).',
+      '(source, host) pairs tracked at once, least recently active evicted first (8192: about 6 MB of bitmaps and counters, beside a fixed 256 KB first-target filter; a spoofed flood cannot grow it).',
   },
   create: (options, alerts) => new PortScanDetector(options, alerts),
 };
