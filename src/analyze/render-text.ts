@@ -89,6 +89,7 @@ export function renderReportText(report: AnalysisReport): string {
           size(fl.bytesToServer + fl.bytesToClient),
           fl.state,
         ]),
+        3,
       ),
     );
   }
@@ -100,6 +101,7 @@ export function renderReportText(report: AnalysisReport): string {
       ...table(
         ['severity', 'type', 'source', 'target', 'start', 'summary'],
         report.alerts.map((a) => [a.severity, a.type, a.src ?? '-', a.dst ?? '-', time(a.start), a.summary]),
+        6,
       ),
     );
     if (report.alertsDropped > 0) out.push(`  (${count(report.alertsDropped)} more alerts not kept)`);
@@ -119,12 +121,13 @@ export function renderReportText(report: AnalysisReport): string {
   return out.join('\n') + '\n';
 }
 
-function table(header: string[], rows: string[][]): string[] {
+/** Aligned columns: the first `leftColumns` columns (names, text) to the left, numbers to the right. */
+function table(header: string[], rows: string[][], leftColumns = 1): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     '  ' +
     cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
