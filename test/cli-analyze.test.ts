@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { corpusAvailable, corpusDir, corpusPath, readManifest, repoRoot } from './helpers/corpus.js';
+import { corpusPath, readManifest, repoRoot, describeWithCorpus } from './helpers/corpus.js';
 import { ethernet, ipv4, ipv4Tcp, ipv4Udp, ipv4UdpFragment, pcapFile } from './helpers/pcap-builder.js';
 
 const cliPath = join(repoRoot, 'dist/cli/main.js');
@@ -335,8 +335,7 @@ describe('flowtrack analyze: a capture corrupt part-way', () => {
     expect(text.stdout).toMatch(/^Packets\s+3\b/m);
   });
 
-  const describeCorpus = corpusAvailable ? describe : describe.skip;
-  describeCorpus(corpusAvailable ? 'corpus' : `corpus (skipped: no capture corpus at ${corpusDir})`, () => {
+  describeWithCorpus('corpus', () => {
     it('suricata bug-1450-04 (record length 4325376 at byte 5035): six packets, exit 2', () => {
       const file = corpusPath('suricata-verify/malformed/bug-1450-04__tls_DER-incomplete-header.pcap');
       const flowsOut = join(tmp, 'bug-1450.jsonl');
@@ -398,19 +397,21 @@ describe('flowtrack analyze --config and --set', () => {
     expect(overridden.settings).toMatchObject({ maxFlows: 9, idleTimeoutSeconds: 5 });
   });
 
-  it.skipIf(!corpusAvailable)('a detector threshold from the file or --set changes what is raised', () => {
-    const types = (r: CliResult): string[] => json(r).alerts.map((a) => a.type);
-    expect(types(flowtrack(['analyze', '--json', synFlood]))).toContain('connection_flood');
-    const quiet = tmpFile(
-      'quiet.json',
-      JSON.stringify({ detection: { connection_flood: { perMinute: 100000 } } }),
-    );
-    expect(types(flowtrack(['analyze', '--json', '--config', quiet, synFlood]))).not.toContain(
-      'connection_flood',
-    );
-    expect(
-      types(flowtrack(['analyze', '--json', '--set', 'connection_flood.perMinute=100000', synFlood])),
-    ).not.toContain('connection_flood');
+  describeWithCorpus('on a corpus capture', () => {
+    it('a detector threshold from the file or --set changes what is raised', () => {
+      const types = (r: CliResult): string[] => json(r).alerts.map((a) => a.type);
+      expect(types(flowtrack(['analyze', '--json', synFlood]))).toContain('connection_flood');
+      const quiet = tmpFile(
+        'quiet.json',
+        JSON.stringify({ detection: { connection_flood: { perMinute: 100000 } } }),
+      );
+      expect(types(flowtrack(['analyze', '--json', '--config', quiet, synFlood]))).not.toContain(
+        'connection_flood',
+      );
+      expect(
+        types(flowtrack(['analyze', '--json', '--set', 'connection_flood.perMinute=100000', synFlood])),
+      ).not.toContain('connection_flood');
+    });
   });
 
   it('a bad configuration file is one line naming every bad key', () => {

@@ -16,11 +16,11 @@ import { renderReportText } from '../src/analyze/render-text.js';
 import { FlowTrackError } from '../src/util/errors.js';
 import {
   corpusAvailable,
-  corpusDir,
   corpusPath,
   readManifest,
   repoRoot,
   type ManifestRow,
+  describeWithCorpus,
 } from './helpers/corpus.js';
 
 const cliPath = join(repoRoot, 'dist/cli/main.js');
@@ -90,85 +90,74 @@ function checkReport(row: ManifestRow, report: AnalysisReport, flowsSeen: number
   expect(renderReportText(report)).toMatch(/^Capture /);
 }
 
-const describeCorpus = corpusAvailable ? describe : describe.skip;
 const rows: ManifestRow[] = corpusAvailable ? readManifest() : [];
 
-describeCorpus(
-  corpusAvailable
-    ? `every corpus capture through analyzeCapture (${rows.length} files)`
-    : `corpus robustness (skipped: no capture corpus at ${corpusDir}; set FLOWTRACK_PCAPS)`,
-  () => {
-    it('the manifest lists every capture and each file is there', () => {
-      expect(rows.length).toBeGreaterThanOrEqual(200);
-      for (const row of rows) expect(existsSync(corpusPath(row.local_file)), row.local_file).toBe(true);
-    });
+describeWithCorpus(`every corpus capture through analyzeCapture (${rows.length} files)`, () => {
+  it('the manifest lists every capture and each file is there', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(200);
+    for (const row of rows) expect(existsSync(corpusPath(row.local_file)), row.local_file).toBe(true);
+  });
 
-    for (const row of rows) {
-      it(row.local_file, async () => {
-        let flowsSeen = 0;
-        let report: AnalysisReport;
-        try {
-          report = await analyzeCapture(corpusPath(row.local_file), {
-            onFlow: () => {
-              flowsSeen++;
-            },
-          });
-        } catch (err) {
-          // The only acceptable failure: a FlowTrackError that says why.
-          expect(err, `${row.local_file}: ${String(err)}`).toBeInstanceOf(FlowTrackError);
-          expect((err as FlowTrackError).message.length).toBeGreaterThan(0);
-          // Files the manifest's header walk read must not be rejected as a whole.
-          expect(expectedPackets(row), `${row.local_file} rejected: ${(err as Error).message}`).toBeNull();
-          return;
-        }
-        checkReport(row, report, flowsSeen);
-      });
-    }
-  },
-);
+  for (const row of rows) {
+    it(row.local_file, async () => {
+      let flowsSeen = 0;
+      let report: AnalysisReport;
+      try {
+        report = await analyzeCapture(corpusPath(row.local_file), {
+          onFlow: () => {
+            flowsSeen++;
+          },
+        });
+      } catch (err) {
+        // The only acceptable failure: a FlowTrackError that says why.
+        expect(err, `${row.local_file}: ${String(err)}`).toBeInstanceOf(FlowTrackError);
+        expect((err as FlowTrackError).message.length).toBeGreaterThan(0);
+        // Files the manifest's header walk read must not be rejected as a whole.
+        expect(expectedPackets(row), `${row.local_file} rejected: ${(err as Error).message}`).toBeNull();
+        return;
+      }
+      checkReport(row, report, flowsSeen);
+    });
+  }
+});
 
 const tmp = mkdtempSync(join(tmpdir(), 'flowtrack-robust-'));
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describeCorpus(
-  corpusAvailable
-    ? `every corpus capture through the built CLI (${rows.length} files)`
-    : 'corpus robustness through the CLI (skipped: no capture corpus)',
-  () => {
-    describe.concurrent('flowtrack analyze --json --flows', () => {
-      rows.forEach((row, i) => {
-        it(row.local_file, async () => {
-          const flowsOut = join(tmp, `${i}.jsonl`);
-          const r = await flowtrack(['analyze', '--json', '--flows', flowsOut, corpusPath(row.local_file)]);
-          const f = row.local_file;
-          expect(r.signal, `${f} killed by ${r.signal}`).toBeNull();
-          expect(r.stderr, `${f}: stack trace or bug text on stderr`).not.toMatch(/\n\s+at |this is a bug/i);
-          expect([0, 1, 2], `${f}: exit status ${r.status}, stderr: ${r.stderr}`).toContain(r.status);
-          const lines = r.stderr.split('\n').filter(Boolean);
-          if (r.status === 0) {
-            expect(r.stderr, f).toBe('');
-          } else {
-            expect(lines, `${f}: exactly one line on stderr`).toHaveLength(1);
-          }
-          if (r.status === 1) {
-            expect(r.stdout, f).toBe('');
-            return;
-          }
-          const report = JSON.parse(r.stdout) as AnalysisReport;
-          if (r.status === 2) {
-            expect(report.input.readError, f).not.toBeNull();
-            expect(lines[0]).toContain(`reading stopped at byte ${report.input.readError!.offset}`);
-          } else {
-            expect(report.input.readError, f).toBeNull();
-          }
-          const walk = expectedPackets(row);
-          if (walk !== null) expect(report.packets, f).toBe(walk);
-          const flowLines = readFileSync(flowsOut, 'utf8').split('\n').filter(Boolean);
-          expect(flowLines.length, `${f}: --flows rows vs flows.total`).toBe(report.flows.total);
-        });
+describeWithCorpus(`every corpus capture through the built CLI (${rows.length} files)`, () => {
+  describe.concurrent('flowtrack analyze --json --flows', () => {
+    rows.forEach((row, i) => {
+      it(row.local_file, async () => {
+        const flowsOut = join(tmp, `${i}.jsonl`);
+        const r = await flowtrack(['analyze', '--json', '--flows', flowsOut, corpusPath(row.local_file)]);
+        const f = row.local_file;
+        expect(r.signal, `${f} killed by ${r.signal}`).toBeNull();
+        expect(r.stderr, `${f}: stack trace or bug text on stderr`).not.toMatch(/\n\s+at |this is a bug/i);
+        expect([0, 1, 2], `${f}: exit status ${r.status}, stderr: ${r.stderr}`).toContain(r.status);
+        const lines = r.stderr.split('\n').filter(Boolean);
+        if (r.status === 0) {
+          expect(r.stderr, f).toBe('');
+        } else {
+          expect(lines, `${f}: exactly one line on stderr`).toHaveLength(1);
+        }
+        if (r.status === 1) {
+          expect(r.stdout, f).toBe('');
+          return;
+        }
+        const report = JSON.parse(r.stdout) as AnalysisReport;
+        if (r.status === 2) {
+          expect(report.input.readError, f).not.toBeNull();
+          expect(lines[0]).toContain(`reading stopped at byte ${report.input.readError!.offset}`);
+        } else {
+          expect(report.input.readError, f).toBeNull();
+        }
+        const walk = expectedPackets(row);
+        if (walk !== null) expect(report.packets, f).toBe(walk);
+        const flowLines = readFileSync(flowsOut, 'utf8').split('\n').filter(Boolean);
+        expect(flowLines.length, `${f}: --flows rows vs flows.total`).toBe(report.flows.total);
       });
     });
-  },
-);
+  });
+});

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { severityRank, type Alert, type AlertType } from '../src/alerts/alert.js';
 import { benignSiteCapture } from './helpers/benign-traffic.js';
-import { corpusAvailable, corpusPath, readManifest } from './helpers/corpus.js';
+import { corpusAvailable, corpusPath, readManifest, describeWithCorpus } from './helpers/corpus.js';
 
 const MINE: readonly AlertType[] = ['brute_force', 'connection_flood', 'traffic_anomaly'];
 
@@ -100,7 +100,7 @@ function mine(alerts: readonly Alert[]): Alert[] {
   return alerts.filter((a) => MINE.includes(a.type));
 }
 
-describe.skipIf(!corpusAvailable)('brute force, connection flood and anomalies on real captures', () => {
+describeWithCorpus('brute force, connection flood and anomalies on real captures', () => {
   it.each(CASES)('$file ($why)', async (c) => {
     const report = await analyzeCapture(corpusPath(c.file));
     const alerts = mine(report.alerts);

@@ -21,7 +21,7 @@ import { synFloodFactory } from '../src/detect/syn-flood/syn-flood.js';
 import { volumeFloodFactory } from '../src/detect/volume-flood/volume-flood.js';
 import { FlowTable } from '../src/flows/flow-table.js';
 import { benignSiteCapture } from './helpers/benign-traffic.js';
-import { corpusAvailable, corpusPath, readManifest } from './helpers/corpus.js';
+import { corpusAvailable, corpusPath, readManifest, describeWithCorpus } from './helpers/corpus.js';
 
 const FLOOD_TYPES: readonly AlertType[] = ['syn_flood', 'ddos', 'udp_flood', 'icmp_flood', 'amplification'];
 
@@ -155,7 +155,7 @@ const ATTACKS: Expected[] = [
   { file: 'Pcaphunt/attacks/hs-icmpScan.pcap', alert: null, why: 'ICMP ping sweep of a /24' },
 ];
 
-describe.skipIf(!corpusAvailable)('flood detectors on real attack captures', () => {
+describeWithCorpus('flood detectors on real attack captures', () => {
   it.each(ATTACKS)('$file', async ({ file, alert, why, attackStartsAt, detectedWithinSeconds }) => {
     const report = await analyzeCapture(corpusPath(file));
     const got = floodAlerts(report.alerts);
@@ -191,7 +191,7 @@ describe.skipIf(!corpusAvailable)('flood detectors on real attack captures', () 
 /** Captures of ordinary protocols that may raise a flood alert above low, with the checked reason. */
 const PROTOCOL_EXCEPTIONS: Record<string, string> = {};
 
-describe.skipIf(!corpusAvailable)('no flood false alarms on protocol captures', () => {
+describeWithCorpus('no flood false alarms on protocol captures', () => {
   const rows = corpusAvailable ? readManifest().filter((r) => r.category === 'protocols') : [];
   it('covers the protocol captures', () => {
     expect(rows.length).toBeGreaterThan(50);

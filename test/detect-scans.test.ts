@@ -5,7 +5,7 @@
  * no other capture in the corpus (protocols, other attacks, malformed files) raises a scan alert.
  */
 
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AlertTracker } from '../src/alerts/alert-tracker.js';
 import type { Alert } from '../src/alerts/alert.js';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
@@ -16,7 +16,7 @@ import type { PacketEvent } from '../src/detect/detector.js';
 import { hostSweepFactory } from '../src/detect/host-sweep/host-sweep.js';
 import { portScanFactory } from '../src/detect/port-scan/port-scan.js';
 import { FlowTable } from '../src/flows/flow-table.js';
-import { corpusAvailable, corpusPath, readManifest } from './helpers/corpus.js';
+import { corpusAvailable, corpusPath, readManifest, describeWithCorpus } from './helpers/corpus.js';
 
 const SCAN_TYPES = new Set(['port_scan', 'host_sweep']);
 
@@ -107,7 +107,7 @@ async function firstReportDelays(path: string): Promise<Map<string, number>> {
   return delays;
 }
 
-describe.skipIf(!corpusAvailable)('scan detectors on real captures', () => {
+describeWithCorpus('scan detectors on real captures', () => {
   const manifest = corpusAvailable ? readManifest() : [];
 
   it.each(Object.entries(SCAN_CAPTURES))('%s raises its scan alerts', async (file, expected) => {

@@ -21,7 +21,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { readCapture } from '../src/capture/capture-file.js';
 import { LinkType } from '../src/capture/link-type.js';
@@ -35,6 +35,7 @@ import {
   readManifest,
   tsharkFrameCounts,
   type ManifestRow,
+  describeWithCorpus,
 } from './helpers/corpus.js';
 import { describeWithTools } from './helpers/system-tools.js';
 
@@ -364,13 +365,10 @@ async function flowtrackFlows(path: string): Promise<FlowRecord[]> {
   return flows;
 }
 
-const describeCorpus = corpusAvailable ? describe : describe.skip;
 const inScope: ManifestRow[] = corpusAvailable ? readManifest().filter((r) => r.capinfos_rc === '0') : [];
 
-describeCorpus(
-  corpusAvailable
-    ? `packet and protocol counts agree with capinfos and tshark (${inScope.length} captures capinfos reads)`
-    : `tshark agreement (skipped: no capture corpus at ${corpusDir}; set FLOWTRACK_PCAPS)`,
+describeWithCorpus(
+  `packet and protocol counts agree with capinfos and tshark (${inScope.length} captures capinfos reads)`,
   () => {
     it('every known difference names a capture in scope', () => {
       const names = new Set(inScope.map((r) => r.local_file));
@@ -407,7 +405,7 @@ describeCorpus(
 
 describeWithTools(['tshark'], 'each known difference, proved by tshark', () => {
   for (const [file, known] of Object.entries(KNOWN_DIFFERENCES)) {
-    it.runIf(corpusAvailable)(`${file}: ${known.protocols.join(', ')}`, async () => {
+    it(`${file}: ${known.protocols.join(', ')}`, async () => {
       const path = corpusPath(file);
       const frames = await decodeFrames(path);
       // The per-frame decode is the engine's: same totals as the report.
@@ -457,7 +455,7 @@ describeWithTools(['tshark'], 'TCP and UDP flow counts equal tshark conversation
   });
 
   for (const file of FLOW_FILES) {
-    it.runIf(corpusAvailable)(file, async () => {
+    it(file, async () => {
       const path = corpusPath(file);
       const [flows, conversations] = await Promise.all([flowtrackFlows(path), tsharkConversations(path)]);
       const ours = {
@@ -470,7 +468,7 @@ describeWithTools(['tshark'], 'TCP and UDP flow counts equal tshark conversation
   }
 
   for (const [file, known] of Object.entries(FLOW_COUNT_DIFFERENCES)) {
-    it.runIf(corpusAvailable)(`${file} differs, explained: ${known.reason}`, async () => {
+    it(`${file} differs, explained: ${known.reason}`, async () => {
       const path = corpusPath(file);
       const [flows, plain, explained] = await Promise.all([
         flowtrackFlows(path),

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture, type CaptureReadResult } from './capture-file.js';
 import type { CapturedPacket } from './capture-parser.js';
 import { FlowTrackError } from '../util/errors.js';
-import { corpusAvailable, corpusDir, corpusPath, readManifest } from '../../test/helpers/corpus.js';
+import { corpusAvailable, corpusPath, readManifest, describeWithCorpus } from '../../test/helpers/corpus.js';
 import { epb, ethernet, idb, ipv4, ipv4Tcp, pcapFile, shb } from '../../test/helpers/pcap-builder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'flowtrack-capture-file-'));
@@ -177,88 +177,80 @@ describe('readCapture: gzip', () => {
   });
 });
 
-const describeCorpus = corpusAvailable ? describe : describe.skip;
-describeCorpus(
-  corpusAvailable
-    ? 'readCapture: corpus'
-    : `readCapture: corpus (skipped: no capture corpus at ${corpusDir})`,
-  () => {
-    const manifest = corpusAvailable ? readManifest() : [];
-    const row = (f: string) => {
-      const r = manifest.find((m) => m.local_file === f);
-      if (!r) throw new Error(`${f} is not in MANIFEST.tsv`);
-      return r;
-    };
+describeWithCorpus('readCapture: corpus', () => {
+  const manifest = corpusAvailable ? readManifest() : [];
+  const row = (f: string) => {
+    const r = manifest.find((m) => m.local_file === f);
+    if (!r) throw new Error(`${f} is not in MANIFEST.tsv`);
+    return r;
+  };
 
-    it('reads pcapng saved as .pcap (nDPI dns.pcap) as pcapng', async () => {
-      const f = 'nDPI/protocols/dns.pcap';
+  it('reads pcapng saved as .pcap (nDPI dns.pcap) as pcapng', async () => {
+    const f = 'nDPI/protocols/dns.pcap';
+    const d = await read(corpusPath(f));
+    expect(d.result.format).toBe('pcapng');
+    expect(d.result.stopped).toBeNull();
+    expect(d.packets).toBe(Number(row(f).capinfos_packets));
+  });
+
+  it('reads classic pcap saved as .pcapng (StopDDoS) as pcap', async () => {
+    for (const f of [
+      'StopDDoS-packet-captures/attacks/pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng',
+      'StopDDoS-packet-captures/attacks/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng',
+    ]) {
       const d = await read(corpusPath(f));
-      expect(d.result.format).toBe('pcapng');
-      expect(d.result.stopped).toBeNull();
-      expect(d.packets).toBe(Number(row(f).capinfos_packets));
-    });
-
-    it('reads classic pcap saved as .pcapng (StopDDoS) as pcap', async () => {
-      for (const f of [
-        'StopDDoS-packet-captures/attacks/pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng',
-        'StopDDoS-packet-captures/attacks/amp.TCP.syn.optionallyACK.optionallysamePort.pcapng',
-      ]) {
-        const d = await read(corpusPath(f));
-        expect(d.result.format, f).toBe('pcap');
-        expect(d.result.stopped, f).toBeNull();
-        expect(d.packets, f).toBe(Number(row(f).capinfos_packets));
-      }
-    });
-
-    it('reads a pcapng with three link types in one section', async () => {
-      const d = await read(corpusPath('zeek/protocols/ldap__modify-request.pcapng'));
-      expect(d.result.format).toBe('pcapng');
-      expect([...d.result.linkTypes].sort((a, b) => a - b)).toEqual([1, 113, 274]);
-      expect(d.packets).toBe(17);
-    });
-
-    it('reads a big-endian pcap and a nanosecond pcap', async () => {
-      const be = await read(corpusPath('nDPI/protocols/nfsv3.pcap'));
-      expect(be.packets).toBe(128);
-      const ns = await read(corpusPath('tcpdump/protocols/tcp-handshake-nano.pcap'));
-      expect(ns.result.format).toBe('pcap');
-      expect(ns.packets).toBe(Number(row('tcpdump/protocols/tcp-handshake-nano.pcap').capinfos_packets));
-    });
-
-    for (const f of ['zeek/protocols/http__get.pcap', 'zeek/protocols/pcapng-multi-interface.pcapng']) {
-      it(`reads ${f} gzipped into a temp dir exactly as the plain file`, async () => {
-        const plain = await read(corpusPath(f));
-        const gzPath = tmpFile(`${f.replace(/\//g, '_')}.gz`, gzipSync(readFileSync(corpusPath(f))));
-        const gz = await read(gzPath);
-        expect(gz.result.compressed).toBe(true);
-        expect(gz.hash).toBe(plain.hash);
-        expect(gz.packets).toBe(Number(row(f).capinfos_packets));
-      });
+      expect(d.result.format, f).toBe('pcap');
+      expect(d.result.stopped, f).toBeNull();
+      expect(d.packets, f).toBe(Number(row(f).capinfos_packets));
     }
+  });
 
-    it('stops at the corrupt record of bug-1450-04 and keeps the six packets before it', async () => {
-      const d = await read(
-        corpusPath('suricata-verify/malformed/bug-1450-04__tls_DER-incomplete-header.pcap'),
-      );
-      expect(d.packets).toBe(6);
-      expect(d.result.stopped?.offset).toBe(5035);
-      expect(d.result.stopped?.reason).toMatch(/4325376/);
-    });
+  it('reads a pcapng with three link types in one section', async () => {
+    const d = await read(corpusPath('zeek/protocols/ldap__modify-request.pcapng'));
+    expect(d.result.format).toBe('pcapng');
+    expect([...d.result.linkTypes].sort((a, b) => a - b)).toEqual([1, 113, 274]);
+    expect(d.packets).toBe(17);
+  });
 
-    it('reads a corpus file truncated mid-record (copied into a temp dir) up to that record', async () => {
-      const src = corpusPath('zeek/protocols/http__get.pcap');
-      const whole = await read(src);
-      const full = readFileSync(src);
-      const cutAt = whole.offsets[9]! + 20; // inside the 10th record
-      const cut = tmpFile('http_get_cut.pcap', full.subarray(0, cutAt));
-      const d = await read(cut);
-      expect(d.packets).toBe(9);
-      expect(d.result.stopped?.offset).toBe(whole.offsets[9]);
-      // And a copy of the whole file reads exactly like the original.
-      const copyPath = join(tmp, 'copy.pcap');
-      copyFileSync(src, copyPath);
-      expect((await read(copyPath)).hash).toBe(whole.hash);
-      expect(statSync(copyPath).size).toBe(full.length);
+  it('reads a big-endian pcap and a nanosecond pcap', async () => {
+    const be = await read(corpusPath('nDPI/protocols/nfsv3.pcap'));
+    expect(be.packets).toBe(128);
+    const ns = await read(corpusPath('tcpdump/protocols/tcp-handshake-nano.pcap'));
+    expect(ns.result.format).toBe('pcap');
+    expect(ns.packets).toBe(Number(row('tcpdump/protocols/tcp-handshake-nano.pcap').capinfos_packets));
+  });
+
+  for (const f of ['zeek/protocols/http__get.pcap', 'zeek/protocols/pcapng-multi-interface.pcapng']) {
+    it(`reads ${f} gzipped into a temp dir exactly as the plain file`, async () => {
+      const plain = await read(corpusPath(f));
+      const gzPath = tmpFile(`${f.replace(/\//g, '_')}.gz`, gzipSync(readFileSync(corpusPath(f))));
+      const gz = await read(gzPath);
+      expect(gz.result.compressed).toBe(true);
+      expect(gz.hash).toBe(plain.hash);
+      expect(gz.packets).toBe(Number(row(f).capinfos_packets));
     });
-  },
-);
+  }
+
+  it('stops at the corrupt record of bug-1450-04 and keeps the six packets before it', async () => {
+    const d = await read(corpusPath('suricata-verify/malformed/bug-1450-04__tls_DER-incomplete-header.pcap'));
+    expect(d.packets).toBe(6);
+    expect(d.result.stopped?.offset).toBe(5035);
+    expect(d.result.stopped?.reason).toMatch(/4325376/);
+  });
+
+  it('reads a corpus file truncated mid-record (copied into a temp dir) up to that record', async () => {
+    const src = corpusPath('zeek/protocols/http__get.pcap');
+    const whole = await read(src);
+    const full = readFileSync(src);
+    const cutAt = whole.offsets[9]! + 20; // inside the 10th record
+    const cut = tmpFile('http_get_cut.pcap', full.subarray(0, cutAt));
+    const d = await read(cut);
+    expect(d.packets).toBe(9);
+    expect(d.result.stopped?.offset).toBe(whole.offsets[9]);
+    // And a copy of the whole file reads exactly like the original.
+    const copyPath = join(tmp, 'copy.pcap');
+    copyFileSync(src, copyPath);
+    expect((await read(copyPath)).hash).toBe(whole.hash);
+    expect(statSync(copyPath).size).toBe(full.length);
+  });
+});

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CaptureParser, sniffCaptureFormat, type CapturedPacket } from './capture-parser.js';
 import { FlowTrackError } from '../util/errors.js';
-import { corpusAvailable, corpusDir, corpusPath } from '../../test/helpers/corpus.js';
+import { corpusPath, describeWithCorpus } from '../../test/helpers/corpus.js';
 import {
   customBlock,
   decryptionSecretsBlock,
@@ -546,26 +546,22 @@ describe('CaptureParser: chunk boundaries anywhere', () => {
     'zeek/protocols/http__get.pcap',
     'tcpdump/malformed/empty.pcapng',
   ];
-  const describeCorpus = corpusAvailable ? describe : describe.skip;
-  describeCorpus(
-    corpusAvailable ? 'corpus files' : `corpus files (skipped: no capture corpus at ${corpusDir})`,
-    () => {
-      for (const f of corpusFiles) {
-        it(`${f}: byte by byte and in random chunks give identical packets`, () => {
-          const file = readFileSync(corpusPath(f));
-          const whole = summary(parse(file));
-          expect(summary(parse(file, [1]))).toEqual(whole);
-          expect(summary(parse(file, randomChunks(f.length, 211, 4096)))).toEqual(whole);
-          expect(summary(parse(file, [65536]))).toEqual(whole);
-        });
-      }
-      it('http-mime-truncated (2.7 MB, trailing byte) in random chunks', () => {
-        const file = readFileSync(corpusPath('suricata-verify/malformed/http-mime-truncated__input.pcap'));
+  describeWithCorpus('corpus files', () => {
+    for (const f of corpusFiles) {
+      it(`${f}: byte by byte and in random chunks give identical packets`, () => {
+        const file = readFileSync(corpusPath(f));
         const whole = summary(parse(file));
-        expect(summary(parse(file, randomChunks(99, 1000, 20000)))).toEqual(whole);
+        expect(summary(parse(file, [1]))).toEqual(whole);
+        expect(summary(parse(file, randomChunks(f.length, 211, 4096)))).toEqual(whole);
+        expect(summary(parse(file, [65536]))).toEqual(whole);
       });
-    },
-  );
+    }
+    it('http-mime-truncated (2.7 MB, trailing byte) in random chunks', () => {
+      const file = readFileSync(corpusPath('suricata-verify/malformed/http-mime-truncated__input.pcap'));
+      const whole = summary(parse(file));
+      expect(summary(parse(file, randomChunks(99, 1000, 20000)))).toEqual(whole);
+    });
+  });
 });
 
 describe('CaptureParser: streaming in constant memory', () => {

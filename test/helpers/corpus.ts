@@ -6,10 +6,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeUnlessMissing } from './system-tools.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const corpusDir = process.env.FLOWTRACK_PCAPS ?? resolve(repoRoot, '../shared/pcaps');
 export const corpusAvailable = existsSync(join(corpusDir, 'MANIFEST.tsv'));
+
+/**
+ * `describe` for tests that read the corpus: skipped with a name that says so where the folder is
+ * absent, and a failure under CI, whose checkout always has ../shared beside it.
+ */
+export function describeWithCorpus(name: string, body: () => void): void {
+  describeUnlessMissing(
+    corpusAvailable ? null : `the capture corpus at ${corpusDir}`,
+    'put ../shared/pcaps beside the checkout or set FLOWTRACK_PCAPS',
+    name,
+    body,
+  );
+}
 
 export type ManifestRow = Record<string, string> & {
   local_file: string;

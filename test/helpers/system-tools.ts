@@ -24,23 +24,36 @@ export function hasTool(tool: string): boolean {
   return ok;
 }
 
-/** `describe` that runs only when every tool is installed (see the module comment). */
-export function describeWithTools(tools: readonly string[], name: string, body: () => void): void {
-  const missing = tools.filter((t) => !hasTool(t));
-  if (missing.length === 0) {
+/**
+ * `describe` that runs only when nothing it needs is `missing`: otherwise skipped with a name that
+ * says what is missing and how to get it, and under CI (CI=true) a failing test instead.
+ */
+export function describeUnlessMissing(
+  missing: string | null,
+  howToGet: string,
+  name: string,
+  body: () => void,
+): void {
+  if (missing === null) {
     describe(name, body);
   } else if (process.env.CI === 'true') {
     describe(name, () => {
-      it(`needs ${missing.join(', ')}`, () => {
-        throw new Error(
-          `${missing.join(', ')} not installed: .ci/run must install it (scripts/setup.sh --test)`,
-        );
+      it(`needs ${missing}`, () => {
+        throw new Error(`${missing} is missing under CI: ${howToGet}`);
       });
     });
   } else {
-    describe.skip(
-      `${name} (skipped: ${missing.join(', ')} not installed; run scripts/setup.sh --test)`,
-      body,
-    );
+    describe.skip(`${name} (skipped: ${missing} is missing; ${howToGet})`, body);
   }
+}
+
+/** `describe` that runs only when every tool is installed (see the module comment). */
+export function describeWithTools(tools: readonly string[], name: string, body: () => void): void {
+  const missing = tools.filter((t) => !hasTool(t));
+  describeUnlessMissing(
+    missing.length === 0 ? null : missing.join(', '),
+    '.ci/run installs it: run scripts/setup.sh --test',
+    name,
+    body,
+  );
 }
