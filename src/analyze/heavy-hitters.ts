@@ -11,6 +11,8 @@
  * `errorBound` (with high probability), and keys within that bound are not reported.
  */
 
+import { mix32 } from '../util/hash.js';
+
 export interface HeavyHitter<K> {
   key: K;
   /** Estimated total of the measure ranked by (never below the true total). */
@@ -21,14 +23,6 @@ export interface HeavyHitter<K> {
 
 const DEPTH = 4;
 const SEEDS = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f] as const;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function hashKey(key: number | string): number {
   if (typeof key === 'number') return mix32(key);

@@ -6,17 +6,11 @@
  * No allocation per lookup: fill `key` with `setKey`, then `upsert` or `find`.
  */
 
+import { mix32 } from '../util/hash.js';
+
 const NONE = -1;
 /** Words per key: version and extra, address A (4 words), address B (4 words). */
 const KEY_WORDS = 10;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 export class KeyTable {
   /** Entries evicted to make room since the start. */

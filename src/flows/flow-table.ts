@@ -13,6 +13,7 @@
  */
 
 import { Fragment, IpProto, TcpFlag, type PacketDecoder } from '../decode/packet-decoder.js';
+import { mix32 } from '../util/hash.js';
 
 export const FlowState = {
   /** Not TCP: no connection state. */
@@ -86,15 +87,6 @@ const INITIAL_SLOTS = 1024;
 const FRAGMENT_CACHE_SIZE = 4096;
 
 const SYN_ACK = TcpFlag.SYN | TcpFlag.ACK;
-
-function mix32(x: number): number {
-  // murmur3 finalizer
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function hashEndpoint(addr: Uint32Array, port: number): number {
   let h = mix32(addr[0]! ^ Math.imul(port, 0x9e3779b1));

@@ -43,3 +43,13 @@ export function formatIpv6(words: ArrayLike<number>, offset = 0): string {
 export function formatIp(version: number, words: ArrayLike<number>, offset = 0): string {
   return version === 4 ? formatIpv4((words[offset] ?? 0) >>> 0) : formatIpv6(words, offset);
 }
+
+/**
+ * True for multicast and limited-broadcast addresses (IPv4 224/4 and 255.255.255.255, IPv6
+ * ff00::/8): discovery protocols (mDNS, SSDP, DHCP) talk to them; they are no host to scan or flood.
+ * The reserved 240/4 is not included: Pcaphunt's UDP sweep capture uses it as a lab network.
+ */
+export function isGroupAddress(version: number, addr: ArrayLike<number>): boolean {
+  if (version === 4) return addr[0]! >>> 28 === 0xe || addr[0] === 0xffffffff;
+  return addr[0]! >>> 24 === 0xff;
+}

@@ -26,6 +26,8 @@ import type { AlertTracker } from '../../alerts/alert-tracker.js';
 import type { AlertReport } from '../../alerts/alert.js';
 import { Fragment, IpProto, TcpFlag } from '../../decode/packet-decoder.js';
 import type { FlowTable } from '../../flows/flow-table.js';
+import { sampleFlowOf } from '../../alerts/sample-flow.js';
+import { isGroupAddress } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import {
   VictimMeter,
@@ -34,8 +36,7 @@ import {
   fmtBits,
   fmtCount,
   fmtDuration,
-  isGroupAddress,
-  sampleFlowOf,
+  sampleOfFlow,
   senderPort,
 } from '../volume-flood/victim-meter.js';
 import { formatIp } from '../../util/ip-address.js';
@@ -217,7 +218,7 @@ export class AmplificationDetector implements Detector {
         threshold: o.minByteRatio,
       });
     }
-    const sample = this.flows ? sampleFlowOf(this.flows, m.lastFlow[slot]!) : null;
+    const sample = this.flows ? sampleOfFlow(this.flows, m.lastFlow[slot]!) : null;
     if (sample) r.sampleFlows = [sample];
     this.alerts.report(r);
   }
@@ -274,7 +275,7 @@ class SlowReflection {
       topSources: [...seen]
         .map(([address, packets]) => ({ address, packets }))
         .sort((a, b) => b.packets - a.packets),
-      ...(sample ? { sampleFlows: [sample] } : {}),
+      sampleFlows: [sample],
     });
   }
 }

@@ -33,8 +33,8 @@
 import type { AlertTracker } from '../../alerts/alert-tracker.js';
 import type { SampleFlow, Severity } from '../../alerts/alert.js';
 import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
-import { EndReason, FlowState, type FlowTable } from '../../flows/flow-table.js';
-import { readFlowRecord } from '../../flows/flow-record.js';
+import { FlowState, type FlowTable } from '../../flows/flow-table.js';
+import { sampleFlowOf } from '../../alerts/sample-flow.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import { KeyTable } from '../key-table.js';
@@ -178,15 +178,7 @@ export class BruteForceDetector implements Detector {
     let samples = this.samples.get(s);
     if (!samples) this.samples.set(s, (samples = []));
     if (samples.length < SAMPLES) {
-      const r = readFlowRecord(flows, slot, EndReason.CLOSED);
-      samples.push({
-        protocol: r.protocol,
-        client: `${r.clientAddress}:${r.clientPort}`,
-        server: `${r.serverAddress}:${r.serverPort}`,
-        packets: r.packetsToServer + r.packetsToClient,
-        bytes: r.bytesToServer + r.bytesToClient,
-        state: r.state,
-      });
+      samples.push(sampleFlowOf(flows, slot));
     }
     // A flow judged at its end may have closed before the current window began: clamp.
     const elapsed = Math.min(1, Math.max(0, (ts - this.windowStart[s]!) / this.windowMicros));

@@ -36,6 +36,7 @@ import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import { KeyTable } from '../key-table.js';
+import { mix32 } from '../../util/hash.js';
 
 export interface ConnectionFloodOptions extends Record<string, number> {
   perMinute: number;
@@ -48,14 +49,6 @@ const WINDOW_MICROS = 60_000_000;
 const FILTER_SETS = 1024;
 /** Connections in the current and previous window after which a source gets a KeyTable slot. */
 const ADMIT_AT = 8;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 export class ConnectionFloodDetector implements Detector {
   readonly name = 'connection_flood';

@@ -29,13 +29,10 @@ import { formatIp, formatIpv4 } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import { FirstContactTable } from '../port-scan/first-contact-table.js';
 import { fromSide } from '../port-scan/port-scan.js';
-import {
-  countText,
-  isGroupAddress,
-  isServerAnswer,
-  sampleFlowOf,
-  secondsText,
-} from '../port-scan/scan-text.js';
+import { countText, isServerAnswer, secondsText } from '../port-scan/scan-text.js';
+import { sampleFlowOf } from '../../alerts/sample-flow.js';
+import { isGroupAddress } from '../../util/ip-address.js';
+import { mix32 } from '../../util/hash.js';
 
 export interface HostSweepOptions {
   [option: string]: number;
@@ -63,14 +60,6 @@ const REPORT_EVERY_MICROS = 1_000_000;
 const ARP_GRACE_MICROS = 150_000;
 /** ARP sweeps awaiting their grace time at once; beyond, a sweep is judged without it. */
 const MAX_PENDING = 64;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** One number per host address (IPv4 as is; IPv6 folded). */
 function hostTarget(version: number, a: ArrayLike<number>, offset: number): number {

@@ -21,19 +21,12 @@
  */
 
 import { KeyTable } from '../key-table.js';
+import { mix32 } from '../../util/hash.js';
 
 const BITMAP_BITS = 2048;
 const BITMAP_WORDS = BITMAP_BITS / 32;
 /** Bits remembered per key so that restarting a key that probed few targets clears only those. */
 const SMALL = 4;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** Threshold Random Walk parameters (the paper's defaults are 0.8, 0.2, 0.01, 0.99). */
 export interface TrwParameters {

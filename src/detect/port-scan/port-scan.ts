@@ -27,7 +27,10 @@ import type { FlowTable } from '../../flows/flow-table.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import { FirstContactTable } from './first-contact-table.js';
-import { countText, isGroupAddress, isServerAnswer, sampleFlowOf, secondsText } from './scan-text.js';
+import { countText, isServerAnswer, secondsText } from './scan-text.js';
+import { sampleFlowOf } from '../../alerts/sample-flow.js';
+import { isGroupAddress } from '../../util/ip-address.js';
+import { mix32 } from '../../util/hash.js';
 
 export interface PortScanOptions {
   [option: string]: number;
@@ -94,14 +97,6 @@ const FLAG_MASK = TcpFlag.FIN | TcpFlag.SYN | TcpFlag.RST | TcpFlag.PSH | TcpFla
 const XMAS = TcpFlag.FIN | TcpFlag.PSH | TcpFlag.URG;
 const REPORT_EVERY_MICROS = 1_000_000;
 const SUSPECT_SIZE = 1 << 16;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** A 16-bit hash of two addresses (4 words each, at `offset` in both arrays). */
 function pairHash(a: ArrayLike<number>, b: ArrayLike<number>, offset: number): number {

@@ -26,7 +26,7 @@ import {
   floodSeverity,
   fmtCount,
   fmtDuration,
-  sampleFlowOf,
+  sampleOfFlow,
 } from '../volume-flood/victim-meter.js';
 
 export interface SynFloodOptions extends Record<string, number> {
@@ -161,7 +161,7 @@ export class SynFloodDetector implements Detector {
       ],
       topSources: m.topSources(slot),
     };
-    const sample = this.flows ? sampleFlowOf(this.flows, m.lastFlow[slot]!) : null;
+    const sample = this.flows ? sampleOfFlow(this.flows, m.lastFlow[slot]!) : null;
     if (sample) r.sampleFlows = [sample];
     this.alerts.report(r);
   }

@@ -32,6 +32,7 @@ import type { Severity, Threshold } from '../../alerts/alert.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
 import { KeyTable } from '../key-table.js';
+import { mix32 } from '../../util/hash.js';
 
 export interface TrafficAnomalyOptions extends Record<string, number> {
   intervalSeconds: number;
@@ -56,14 +57,6 @@ const TOTAL_BITMAP_WORDS = 64;
 const CACHE_STRIDE = 8;
 /** Sets in the admission filter (power of two), two ways each. */
 const FILTER_SETS = 4096;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;

@@ -18,10 +18,11 @@
  */
 
 import type { SampleFlow } from '../../alerts/alert.js';
-import { EndReason, type FlowTable } from '../../flows/flow-table.js';
-import { readFlowRecord } from '../../flows/flow-record.js';
+import { sampleFlowOf } from '../../alerts/sample-flow.js';
+import type { FlowTable } from '../../flows/flow-table.js';
 import { formatIp } from '../../util/ip-address.js';
 import { KeyTable } from '../key-table.js';
+import { mix32 } from '../../util/hash.js';
 
 const HLL_REGISTERS = 128;
 const HLL_BITS = 7;
@@ -33,14 +34,6 @@ const TOP = 8;
  * merge gap (alert-tracker.ts), so the merged alert's counters are the whole attack's.
  */
 const RESUME_MICROS = 300_000_000;
-
-function mix32(x: number): number {
-  let h = x ^ (x >>> 16);
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** 2^-r for the HLL harmonic mean, precomputed. */
 const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
@@ -477,18 +470,8 @@ function popcount(x: number): number {
 }
 
 /** The flow in `flowSlot` as a sample (reports only), or null when it is gone. */
-export function sampleFlowOf(flows: FlowTable, flowSlot: number): SampleFlow | null {
-  if (flowSlot < 0 || flowSlot >= flows.allocatedSlots) return null;
-  const r = readFlowRecord(flows, flowSlot, EndReason.FLUSH);
-  const ports = r.protocol === 'tcp' || r.protocol === 'udp';
-  return {
-    protocol: r.protocol,
-    client: ports ? `${r.clientAddress}:${r.clientPort}` : r.clientAddress,
-    server: ports ? `${r.serverAddress}:${r.serverPort}` : r.serverAddress,
-    packets: r.packetsToServer + r.packetsToClient,
-    bytes: r.bytesToServer + r.bytesToClient,
-    state: r.state,
-  };
+export function sampleOfFlow(flows: FlowTable, flowSlot: number): SampleFlow | null {
+  return flowSlot < 0 || flowSlot >= flows.allocatedSlots ? null : sampleFlowOf(flows, flowSlot);
 }
 
 /** "1,234" */
@@ -539,12 +522,6 @@ export function senderPort(
     flows.addrA[a + 2] === p.src[2] &&
     flows.addrA[a + 3] === p.src[3];
   return fromA ? flows.portA[flowSlot]! : flows.portB[flowSlot]!;
-}
-
-/** True for multicast and limited-broadcast destinations (never a flood's single victim host). */
-export function isGroupAddress(version: number, addr: Uint32Array): boolean {
-  if (version === 4) return addr[0]! >>> 28 === 0xe || addr[0] === 0xffffffff;
-  return addr[0]! >>> 24 === 0xff;
 }
 
 /**

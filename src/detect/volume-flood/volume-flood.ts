@@ -23,7 +23,7 @@ import {
   fmtBits,
   fmtCount,
   fmtDuration,
-  sampleFlowOf,
+  sampleOfFlow,
   admitPackets,
   senderPort,
 } from './victim-meter.js';
@@ -198,7 +198,7 @@ export class VolumeFloodDetector implements Detector {
       ],
       topSources: m.topSources(slot),
     };
-    const sample = this.flows ? sampleFlowOf(this.flows, m.lastFlow[slot]!) : null;
+    const sample = this.flows ? sampleOfFlow(this.flows, m.lastFlow[slot]!) : null;
     if (sample) r.sampleFlows = [sample];
     this.alerts.report(r);
   }
