@@ -36,6 +36,7 @@ import {
   tsharkFrameCounts,
   type ManifestRow,
   describeWithCorpus,
+  parsePhsFrameCounts,
 } from './helpers/corpus.js';
 import { describeWithTools } from './helpers/system-tools.js';
 
@@ -278,20 +279,9 @@ async function tshark(args: readonly string[]): Promise<string> {
   return stdout;
 }
 
-/** Frames per protocol from `-z io,phs` output, by the rule of tsharkFrameCounts (a tunnel's inner layer is not counted twice). */
+/** Frames per protocol from `-z io,phs` output (a tunnel's inner layer is not counted twice). */
 function phsCounts(text: string): Counts {
-  const counts = new Map<string, number>();
-  const stack: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^(\s*)(\S+)\s+frames:(\d+)/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 2;
-    const name = m[2]!;
-    stack.length = depth;
-    if (!stack.includes(name)) counts.set(name, (counts.get(name) ?? 0) + Number(m[3]));
-    stack.push(name);
-  }
-  return mapTsharkCounts(counts);
+  return mapTsharkCounts(parsePhsFrameCounts(text));
 }
 
 function mapTsharkCounts(counts: Map<string, number>): Counts {

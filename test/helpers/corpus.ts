@@ -53,10 +53,14 @@ export function corpusPath(localFile: string): string {
  * twice for one frame).
  */
 export function tsharkFrameCounts(localFile: string): Map<string, number> {
-  const path = join(corpusDir, '_meta/tshark_phs', `${localFile}.txt`);
+  return parsePhsFrameCounts(readFileSync(join(corpusDir, '_meta/tshark_phs', `${localFile}.txt`), 'utf8'));
+}
+
+/** Frames per protocol in `tshark -z io,phs` output, by the rule of tsharkFrameCounts. */
+export function parsePhsFrameCounts(text: string): Map<string, number> {
   const counts = new Map<string, number>();
   const stack: string[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^(\s*)(\S+)\s+frames:(\d+)/.exec(line);
     if (!m) continue;
     const depth = m[1]!.length / 2;

@@ -49,3 +49,14 @@ export function replay(
   detector.finish?.(now);
   return { alerts: tracker.alerts(), raisedAt };
 }
+
+/** `count` pseudo-random IPv4 addresses (xorshift32 from `seed`): spoofed sources, reflectors. */
+export function randomAddresses(count: number, seed = 7): number[] {
+  let x = seed;
+  return Array.from({ length: count }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  });
+}

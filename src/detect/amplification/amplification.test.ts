@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { replay, type Frame } from '../../../test/helpers/detector-replay.js';
+import { randomAddresses, replay, type Frame } from '../../../test/helpers/detector-replay.js';
 import { ipv4, ipv4Tcp, ipv4Udp, ipv4UdpFragment } from '../../../test/helpers/pcap-builder.js';
 import { amplificationFactory } from './amplification.js';
 
 const VICTIM = ipv4('198.51.100.7');
 
-function reflectors(count: number, seed = 7): number[] {
-  let x = seed;
-  return Array.from({ length: count }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  });
-}
-
 describe('amplification', () => {
   it('raises amplification for unrequested DNS answers from many reflectors, within 2 s', () => {
-    const refl = reflectors(200);
+    const refl = randomAddresses(200);
     const frames = Array.from({ length: 2000 }, (_, i) => ({
       t: i / 500,
       ip: ipv4Udp(refl[i % 200]!, VICTIM, 53, 80, 1400),
@@ -48,7 +38,7 @@ describe('amplification', () => {
   });
 
   it('counts the later fragments of large responses with their first fragment', () => {
-    const refl = reflectors(100, 3);
+    const refl = randomAddresses(100, 3);
     const frames: Frame[] = [];
     for (let i = 0; i < 600; i++) {
       const src = refl[i % 100]!;
@@ -75,7 +65,7 @@ describe('amplification', () => {
   });
 
   it('reports SYN-ACK reflection: SYN-ACKs the victim never sent SYNs for', () => {
-    const frames = reflectors(3000, 9).map((s, i) => ({
+    const frames = randomAddresses(3000, 9).map((s, i) => ({
       t: i / 5000,
       ip: ipv4Tcp({ src: s, dst: VICTIM, srcPort: 80, dstPort: 1024 + i, flags: 0x12 }),
     }));
@@ -89,7 +79,7 @@ describe('amplification', () => {
 
   it("does not count SYN-ACKs that answer the host's own SYNs (a crawler)", () => {
     const frames: Frame[] = [];
-    reflectors(3000, 13).forEach((s, i) => {
+    randomAddresses(3000, 13).forEach((s, i) => {
       frames.push({
         t: i / 2000,
         ip: ipv4Tcp({ src: VICTIM, dst: s, srcPort: 1024 + i, dstPort: 80, flags: 0x02 }),
@@ -106,7 +96,7 @@ describe('amplification', () => {
     const one = [{ t: 0, ip: ipv4Udp(ipv4('192.0.2.123'), VICTIM, 123, 80, 440) }];
     expect(replay(amplificationFactory, one).alerts).toEqual([]);
     const group = ipv4('239.255.255.250');
-    const ssdp = reflectors(500, 17).map((s, i) => ({
+    const ssdp = randomAddresses(500, 17).map((s, i) => ({
       t: i / 1000,
       ip: ipv4Udp(s, group, 1900, 1900, 1200),
     }));

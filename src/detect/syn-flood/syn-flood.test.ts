@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replay, T0, type Frame } from '../../../test/helpers/detector-replay.js';
+import { randomAddresses, replay, T0, type Frame } from '../../../test/helpers/detector-replay.js';
 import { ipv4, ipv4Tcp } from '../../../test/helpers/pcap-builder.js';
 import { synFloodFactory } from './syn-flood.js';
 
@@ -13,20 +13,9 @@ function syn(t: number, src: number, port: number, dstPort = 443): Frame {
   return { t, ip: ipv4Tcp({ src, dst: VICTIM, srcPort: port, dstPort, flags: SYN }) };
 }
 
-/** Pseudo-random spoofed sources (xorshift32), deterministic. */
-function spoofed(count: number, seed = 7): number[] {
-  let x = seed;
-  return Array.from({ length: count }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  });
-}
-
 describe('syn_flood', () => {
   it('raises one ddos alert for SYNs from thousands of spoofed sources, within 2 s', () => {
-    const sources = spoofed(3000);
+    const sources = randomAddresses(3000);
     const frames = sources.map((s, i) => syn(i / 1000, s, 1024 + (i % 60000)));
     const { alerts, raisedAt } = replay(synFloodFactory, frames);
     expect(alerts.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual(['ddos null -> 198.51.100.7']);
@@ -65,7 +54,7 @@ describe('syn_flood', () => {
 
   it('does not alert on a busy server whose clients complete their handshakes', () => {
     const frames: Frame[] = [];
-    const clients = spoofed(3000, 99);
+    const clients = randomAddresses(3000, 99);
     clients.forEach((c, i) => {
       const t = i / 500; // 500 new connections a second for 6 s
       const port = 1024 + (i % 60000);
@@ -85,7 +74,7 @@ describe('syn_flood', () => {
 
   it('sees through SYN cookies: answered SYNs whose clients never ACK are still a flood', () => {
     const frames: Frame[] = [];
-    spoofed(2000, 5).forEach((c, i) => {
+    randomAddresses(2000, 5).forEach((c, i) => {
       const t = i / 1000;
       frames.push(syn(t, c, 2000 + i));
       frames.push({
@@ -98,7 +87,7 @@ describe('syn_flood', () => {
   });
 
   it('keeps one alert with whole-attack totals when a flood pauses and resumes', () => {
-    const sources = spoofed(4000, 11);
+    const sources = randomAddresses(4000, 11);
     const frames = sources.map((s, i) => syn(i < 2000 ? i / 1000 : 30 + (i - 2000) / 1000, s, 1024 + i));
     const { alerts } = replay(synFloodFactory, frames);
     expect(alerts).toHaveLength(1);
@@ -107,7 +96,7 @@ describe('syn_flood', () => {
   });
 
   it('ignores a trickle of unanswered SYNs (a dead server, retries)', () => {
-    const frames = spoofed(200, 3).map((s, i) => syn(i / 20, s, 3000 + i));
+    const frames = randomAddresses(200, 3).map((s, i) => syn(i / 20, s, 3000 + i));
     expect(replay(synFloodFactory, frames).alerts).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replay, type Frame } from '../../../test/helpers/detector-replay.js';
+import { randomAddresses, replay, type Frame } from '../../../test/helpers/detector-replay.js';
 import { ipv4, ipv4Udp } from '../../../test/helpers/pcap-builder.js';
 import { volumeFloodFactory } from './volume-flood.js';
 
@@ -19,16 +19,6 @@ function icmpEcho(src: number, dst: number, type = 8, payload = 56): Uint8Array 
   return b;
 }
 
-function sources(count: number, seed = 7): number[] {
-  let x = seed;
-  return Array.from({ length: count }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  });
-}
-
 describe('volume_flood', () => {
   it('raises udp_flood with src for one source over 10,000 packets/s', () => {
     const attacker = ipv4('203.0.113.9');
@@ -46,7 +36,7 @@ describe('volume_flood', () => {
   });
 
   it('raises udp_flood with src null, distinct count and top sources for many sources', () => {
-    const srcs = sources(50_000);
+    const srcs = randomAddresses(50_000);
     const frames = srcs.map((s, i) => ({
       t: i / 50_000,
       ip: ipv4Udp(s, VICTIM, 1024 + (i % 60000), 80, 200),
@@ -69,12 +59,15 @@ describe('volume_flood', () => {
   });
 
   it('leaves many reflectors answering from one reflector port to amplification', () => {
-    const frames = sources(20_000).map((s, i) => ({ t: i / 20_000, ip: ipv4Udp(s, VICTIM, 53, 7777, 500) }));
+    const frames = randomAddresses(20_000).map((s, i) => ({
+      t: i / 20_000,
+      ip: ipv4Udp(s, VICTIM, 53, 7777, 500),
+    }));
     expect(replay(volumeFloodFactory, frames).alerts).toEqual([]);
   });
 
   it('raises icmp_flood for echo requests from many sources', () => {
-    const frames = sources(2000).map((s, i) => ({ t: i / 2000, ip: icmpEcho(s, VICTIM) }));
+    const frames = randomAddresses(2000).map((s, i) => ({ t: i / 2000, ip: icmpEcho(s, VICTIM) }));
     const { alerts, raisedAt } = replay(volumeFloodFactory, frames);
     expect(alerts.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual(['icmp_flood null -> 198.51.100.7']);
     expect(raisedAt[0]).toBeLessThan(0.5);
@@ -96,7 +89,7 @@ describe('volume_flood', () => {
   });
 
   it('counts unsolicited echo replies (a reflected ping flood) against their victim', () => {
-    const frames = sources(3000).map((s, i) => ({ t: i / 3000, ip: icmpEcho(s, VICTIM, 0) }));
+    const frames = randomAddresses(3000).map((s, i) => ({ t: i / 3000, ip: icmpEcho(s, VICTIM, 0) }));
     const { alerts } = replay(volumeFloodFactory, frames);
     expect(alerts.map((a) => `${a.type} ${a.src} -> ${a.dst}`)).toEqual(['icmp_flood null -> 198.51.100.7']);
   });
