@@ -44,4 +44,20 @@ describe('HeavyHitters', () => {
       expect(t.count - truth.get(t.key)!).toBeLessThanOrEqual(h.errorBound(0));
     }
   });
+
+  it('counts a victim that alternates with one-off sources, also when read mid-stream', () => {
+    const h = new HeavyHitters<number>(64);
+    for (let i = 0; i < 200_000; i++) {
+      h.add(1_000_000 + i, 60, 1); // a spoofed source
+      h.add(7, 60, 1); // its victim
+      h.add(7, 0, 0); // the same key twice in a row
+      if (i === 99_999) expect(h.estimate(7, 1)).toBeGreaterThanOrEqual(100_000);
+    }
+    h.add(7, 60, 1); // pending when top() reads
+    const [victim] = h.top(1, 1);
+    expect(victim?.key).toBe(7);
+    expect(victim!.count).toBeGreaterThanOrEqual(200_001);
+    expect(victim!.count - 200_001).toBeLessThanOrEqual(h.errorBound(1));
+    expect(victim!.other).toBeGreaterThanOrEqual(200_001 * 60);
+  });
 });
