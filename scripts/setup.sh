@@ -23,12 +23,15 @@ if ! node_ok; then
 fi
 
 # command -> Debian package
-declare -A tools=([tcpdump]=tcpdump)
+# g++, make and python3 build better-sqlite3 (the SQLite store) where npm finds no prebuilt binary.
+declare -A tools=([tcpdump]=tcpdump [g++]=g++ [make]=make [python3]=python3)
 if $with_tests; then
   tools+=([tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common [argus]=argus-server
     [softflowd]=softflowd [nfpcapd]=nfdump)
   # Live attack tests: traffic between network namespaces (test/live-attacks-netns.test.ts).
   tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl)
+  # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
+  tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
 fi
 missing=()
 for tool in "${!tools[@]}"; do
