@@ -13,6 +13,24 @@ export const ErrorCode = {
   IO_ERROR: 'IO_ERROR',
   /** A command-line option or config value is invalid. */
   BAD_OPTION: 'BAD_OPTION',
+  /** The service configuration (file or environment) is invalid: the message lists every bad key. */
+  BAD_CONFIG: 'BAD_CONFIG',
+  /** The database could not be opened, migrated or written. */
+  STORE_ERROR: 'STORE_ERROR',
+  /** A backup file is corrupt, truncated, of another schema version or not a FlowTrack backup. */
+  BAD_BACKUP: 'BAD_BACKUP',
+  /** A request's input failed validation (HTTP 400). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** No valid credentials or token (HTTP 401). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Authenticated, but the role does not allow it (HTTP 403). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The thing asked for does not exist (HTTP 404). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** It would clash with what exists, e.g. a user name taken (HTTP 409). */
+  CONFLICT: 'CONFLICT',
+  /** Too many requests or failed logins: try again later (HTTP 429). */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
