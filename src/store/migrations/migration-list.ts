@@ -1,0 +1,20 @@
+/**
+ * Every migration in order, listed by hand: the build copies no folders into dist/, so nothing
+ * scans the file system for them. Names sort in the order they apply and never change; the
+ * schema version is the number at the start of the last one applied.
+ */
+
+import { initialMigration } from './0001-initial.js';
+import type { StoreMigration } from './store-migration.js';
+
+export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
+  '0001-initial': initialMigration,
+};
+
+/** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */
+export function versionOfMigration(name: string): number {
+  return Number.parseInt(name, 10);
+}
+
+/** The schema version this build writes: the number of its newest migration. */
+export const LATEST_SCHEMA_VERSION = Math.max(0, ...Object.keys(MIGRATIONS).map(versionOfMigration));

@@ -1,0 +1,189 @@
+/**
+ * Retention: deletes flows, rollups, alerts, health samples and audit events older than their
+ * configured ages, then, while the database is over its size limit, the oldest flows in batches.
+ * Deletes go in batches so that SQLite's single writer is never held for long (the store writer
+ * keeps committing between them). It never deletes users, settings, rules or blocks, and never
+ * anything younger than its age limit except flows, and only for the size limit.
+ */
+
+import { ErrorCode, FlowTrackError, describeError } from '../util/errors.js';
+import type { Store } from './store.js';
+
+export interface RetentionPolicy {
+  /** Ages in milliseconds; null or absent keeps rows forever. */
+  flowsMaxAgeMs?: number | null;
+  rollupsMaxAgeMs?: number | null;
+  alertsMaxAgeMs?: number | null;
+  healthSamplesMaxAgeMs?: number | null;
+  auditEventsMaxAgeMs?: number | null;
+  /** Oldest flows go while the database's data exceeds this; null or absent: no limit. */
+  maxSizeBytes?: number | null;
+  /** Flows per DELETE statement. Default 5000. */
+  batchSize?: number;
+}
+
+/** Rows deleted by one run, per table, and the size afterwards. */
+export interface RetentionResult {
+  flows: number;
+  flowRollups: number;
+  alerts: number;
+  healthSamples: number;
+  auditEvents: number;
+  /** Flows deleted for the size limit (besides those deleted for their age). */
+  flowsForSize: number;
+  /** The data estimate the size limit is judged by, after the run (Store.dataBytes). */
+  dataBytes: number;
+}
+
+const DEFAULT_BATCH = 5000;
+
+/** Applies `policy` once, judging ages from `nowMs` (epoch milliseconds). */
+export async function runRetention(
+  store: Store,
+  policy: RetentionPolicy,
+  nowMs: number,
+): Promise<RetentionResult> {
+  const batch = policy.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isSafeInteger(batch) || batch < 1) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_CONFIG,
+      `retention batchSize must be a whole number above 0, not ${batch}`,
+    );
+  }
+  const cutoffMs = (name: string, age: number | null | undefined): number | null => {
+    if (age === null || age === undefined) return null;
+    if (!Number.isFinite(age) || age < 0) {
+      throw new FlowTrackError(
+        ErrorCode.BAD_CONFIG,
+        `retention ${name} must be 0 or more milliseconds, not ${age}`,
+      );
+    }
+    return nowMs - age;
+  };
+  const flowsCutoff = cutoffMs('flowsMaxAgeMs', policy.flowsMaxAgeMs);
+  const rollupsCutoff = cutoffMs('rollupsMaxAgeMs', policy.rollupsMaxAgeMs);
+  const alertsCutoff = cutoffMs('alertsMaxAgeMs', policy.alertsMaxAgeMs);
+  const healthCutoff = cutoffMs('healthSamplesMaxAgeMs', policy.healthSamplesMaxAgeMs);
+  const auditCutoff = cutoffMs('auditEventsMaxAgeMs', policy.auditEventsMaxAgeMs);
+  const db = store.db;
+  const result: RetentionResult = {
+    flows: 0,
+    flowRollups: 0,
+    alerts: 0,
+    healthSamples: 0,
+    auditEvents: 0,
+    flowsForSize: 0,
+    dataBytes: 0,
+  };
+
+  if (flowsCutoff !== null) {
+    const beforeUs = flowsCutoff * 1000;
+    for (;;) {
+      const deleted = await deleteOldestFlows(store, batch, beforeUs);
+      result.flows += deleted;
+      if (deleted < batch) break;
+    }
+  }
+  if (rollupsCutoff !== null) {
+    // A rollup row covers a whole minute: it goes once its minute has fully passed the cutoff.
+    const r = await db
+      .deleteFrom('flow_rollups')
+      .where('minute_us', '<=', rollupsCutoff * 1000 - 60_000_000)
+      .executeTakeFirst();
+    result.flowRollups = Number(r.numDeletedRows);
+  }
+  if (alertsCutoff !== null) {
+    const r = await db
+      .deleteFrom('alerts')
+      .where('end_us', '<', alertsCutoff * 1000)
+      .executeTakeFirst();
+    result.alerts = Number(r.numDeletedRows);
+  }
+  if (healthCutoff !== null) {
+    const r = await db.deleteFrom('health_samples').where('ts_ms', '<', healthCutoff).executeTakeFirst();
+    result.healthSamples = Number(r.numDeletedRows);
+  }
+  if (auditCutoff !== null) {
+    const r = await db.deleteFrom('audit_events').where('ts_ms', '<', auditCutoff).executeTakeFirst();
+    result.auditEvents = Number(r.numDeletedRows);
+  }
+  await store.reclaimSpace();
+
+  const maxSize = policy.maxSizeBytes ?? null;
+  result.dataBytes = await store.dataBytes();
+  if (maxSize !== null) {
+    // Each round deletes one batch and measures again. Deleting rows frees whole pages only as
+    // they empty, so the measure falls in steps; the loop ends when under the limit or when no
+    // flows are left.
+    while (result.dataBytes > maxSize) {
+      const deleted = await deleteOldestFlows(store, batch, null);
+      if (deleted === 0) break;
+      result.flowsForSize += deleted;
+      await store.reclaimSpace();
+      result.dataBytes = await store.dataBytes();
+    }
+  }
+  return result;
+}
+
+/** Deletes up to `limit` flows, oldest by last packet first, optionally only before `beforeUs`. */
+async function deleteOldestFlows(store: Store, limit: number, beforeUs: number | null): Promise<number> {
+  const result = await store.db
+    .deleteFrom('flows')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('flows')
+        .select('id')
+        .$if(beforeUs !== null, (q) => q.where('last_seen_us', '<', beforeUs ?? 0))
+        .orderBy('last_seen_us')
+        .orderBy('id')
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** A running retention timer. */
+export interface RetentionTimer {
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs retention every `intervalMs` (first run after one interval) with the wall clock. The
+ * timer does not keep the process alive, and runs never overlap. `onRun` hears each result,
+ * `onError` each failure (the next run tries again).
+ */
+export function startRetention(
+  store: Store,
+  policy: RetentionPolicy,
+  intervalMs: number,
+  hooks: { onRun?: (result: RetentionResult) => void; onError?: (err: FlowTrackError) => void } = {},
+): RetentionTimer {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = runRetention(store, policy, Date.now())
+      .then(
+        (result) => hooks.onRun?.(result),
+        (err: unknown) =>
+          hooks.onError?.(
+            err instanceof FlowTrackError
+              ? err
+              : new FlowTrackError(ErrorCode.STORE_ERROR, `retention failed: ${describeError(err)}`, {
+                  cause: err,
+                }),
+          ),
+      )
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The database's tables as Kysely types: one interface per table, column names as in SQL.
+ * Packet-time columns (`*_us`) are epoch microseconds, server-time columns (`*_at`, `ts_ms`)
+ * epoch milliseconds; JSON is kept as TEXT and parsed by the repositories. Booleans are 0/1
+ * integers because SQLite has no boolean type. This file must stay in step with migrations/:
+ * it describes what the latest migration leaves, it never creates anything itself.
+ */
+
+import type { Generated } from 'kysely';
+
+export interface FlowsTable {
+  id: Generated<number>;
+  first_seen_us: number;
+  last_seen_us: number;
+  ip_version: number;
+  /** "tcp", "udp", "icmp", ... (flows/flow-record.ts `protocolName`). */
+  protocol: string;
+  /** The initiator (client) side. */
+  src_addr: string;
+  dst_addr: string;
+  src_port: number;
+  dst_port: number;
+  packets_to_server: number;
+  bytes_to_server: number;
+  packets_to_client: number;
+  bytes_to_client: number;
+  /** TCP flags seen from each side as letters (S F R P A U E W N); empty for other protocols. */
+  tcp_flags_to_server: string;
+  tcp_flags_to_client: string;
+  state: string;
+  end_reason: string;
+}
+
+export interface FlowRollupsTable {
+  /** Start of the minute, epoch microseconds. */
+  minute_us: number;
+  /** An address, or `*` for the total over all hosts. */
+  host: string;
+  protocol: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
+export interface AlertsTable {
+  /** The detector pipeline's alert id. */
+  id: string;
+  type: string;
+  severity: string;
+  src: string | null;
+  dst: string | null;
+  start_us: number;
+  end_us: number;
+  summary: string;
+  /** JSON object of counter name to number. */
+  counters: string;
+  /** JSON: thresholds, sample flows, top sources. */
+  evidence: string;
+  /** How many detector reports were merged into the alert. */
+  updates: number;
+  status: 'open' | 'acknowledged' | 'resolved';
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  updated_at: number;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  severity: string;
+  status: string;
+  /** JSON array of alert ids. */
+  alert_ids: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FirewallRulesTable {
+  id: Generated<number>;
+  action: string;
+  family: string;
+  src: string | null;
+  dst: string | null;
+  protocol: string | null;
+  port: number | null;
+  comment: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface BlocksTable {
+  id: Generated<number>;
+  address: string;
+  reason: string;
+  alert_id: string | null;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  removed_at: number | null;
+}
+
+export interface ScansTable {
+  id: Generated<number>;
+  target: string;
+  ports: string;
+  status: string;
+  started_at: number;
+  finished_at: number | null;
+  /** JSON. */
+  result: string | null;
+  created_by: string;
+}
+
+export interface HealthSamplesTable {
+  ts_ms: number;
+  cpu: number;
+  memory: number;
+  disk: number;
+  net_rx_bytes: number;
+  net_tx_bytes: number;
+  /** JSON array of the 1, 5 and 15 minute load averages. */
+  load: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'analyst' | 'viewer';
+  /** 0 or 1. */
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  user_id: number;
+  family: string;
+  expires_at: number;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  ts_ms: number;
+  actor: string;
+  actor_ip: string | null;
+  action: string;
+  target: string | null;
+  /** JSON, or null when there was nothing before (a create). */
+  before: string | null;
+  after: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+}
+
+export interface SettingsTable {
+  key: string;
+  /** JSON. */
+  value: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** Every table FlowTrack keeps, by name. */
+export interface Database {
+  flows: FlowsTable;
+  flow_rollups: FlowRollupsTable;
+  alerts: AlertsTable;
+  incidents: IncidentsTable;
+  firewall_rules: FirewallRulesTable;
+  blocks: BlocksTable;
+  scans: ScansTable;
+  health_samples: HealthSamplesTable;
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+}

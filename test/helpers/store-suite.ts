@@ -1,0 +1,878 @@
+/**
+ * The store's conformance suite (hono's common-case pattern): every behaviour the API and the
+ * pipeline rely on, run against each database by `runStoreSuite('sqlite', make)` and
+ * `runStoreSuite('postgres', make)`. `make` must return a new, migrated, empty store each time;
+ * the suite closes it. Expectations are computed from the inserted rows in plain TypeScript, not
+ * read back from the store, so a wrong query cannot agree with itself.
+ */
+
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Alert } from '../../src/alerts/alert.js';
+import type { FlowRow, StoredFlow } from '../../src/store/flow-repository.js';
+import { migrateStore } from '../../src/store/migrate-store.js';
+import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations/migration-list.js';
+import { MAX_PAGE_SIZE } from '../../src/store/page.js';
+import { runRetention } from '../../src/store/retention.js';
+import { StoreWriter } from '../../src/store/store-writer.js';
+import type { Store } from '../../src/store/store.js';
+
+/** A minute boundary (1_699_999_980 s is 28_333_333 minutes), in microseconds. */
+const BASE_US = 1_699_999_980_000_000;
+const BASE_MS = BASE_US / 1000;
+const MINUTE_US = 60_000_000;
+const DAY_MS = 86_400_000;
+
+const HOSTILE = [`' OR 1=1 --`, `1; DROP TABLE flows`, `%`, `") OR ("1"="1`, `\\'; DELETE FROM users; --`];
+
+/** Deterministic numbers, so a failure repeats. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** A Kysely plugin that makes every query fail while `down`, as a database that went away. */
+class Outage implements KyselyPlugin {
+  down = false;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (this.down) throw new Error('connection terminated unexpectedly');
+    return args.node;
+  }
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+}
+
+export function flowRow(overrides: Partial<FlowRow> = {}): FlowRow {
+  return {
+    firstSeenUs: BASE_US,
+    lastSeenUs: BASE_US + 1_000_000,
+    ipVersion: 4,
+    protocol: 'tcp',
+    srcAddr: '192.0.2.1',
+    dstAddr: '198.51.100.7',
+    srcPort: 40000,
+    dstPort: 443,
+    packetsToServer: 5,
+    bytesToServer: 600,
+    packetsToClient: 4,
+    bytesToClient: 9000,
+    tcpFlagsToServer: 'SFPA',
+    tcpFlagsToClient: 'SFPA',
+    state: 'closed-fin',
+    endReason: 'closed',
+    ...overrides,
+  };
+}
+
+/** Twenty varied flows; pairs share a last-seen time so the id tie-break is exercised. */
+function variedFlows(): FlowRow[] {
+  const addresses = ['10.0.0.1', '10.0.0.2', '192.0.2.7', '2001:db8::1'];
+  const protocols = ['tcp', 'udp', 'icmp'];
+  const states = ['established', 'closed-fin', 'attempted', 'active'];
+  const ports = [22, 53, 80, 443];
+  const rows: FlowRow[] = [];
+  for (let i = 0; i < 20; i++) {
+    const lastSeenUs = BASE_US + Math.floor(i / 2) * 10_000_000;
+    rows.push(
+      flowRow({
+        firstSeenUs: lastSeenUs - (i % 4) * 30_000_000,
+        lastSeenUs,
+        ipVersion: i % 4 === 3 ? 6 : 4,
+        protocol: protocols[i % 3]!,
+        srcAddr: addresses[i % 4]!,
+        dstAddr: addresses[(i + 1) % 4]!,
+        srcPort: 40000 + i,
+        dstPort: ports[i % 4]!,
+        bytesToServer: 100 * (i + 1),
+        bytesToClient: 1000 * (i % 5),
+        state: states[i % 4]!,
+      }),
+    );
+  }
+  return rows;
+}
+
+function newestFirst(a: StoredFlow, b: StoredFlow): number {
+  return b.lastSeenUs - a.lastSeenUs || b.id - a.id;
+}
+
+function alert(id: string, overrides: Partial<Alert> = {}): Alert {
+  return {
+    id,
+    type: 'port_scan',
+    severity: 'high',
+    src: '203.0.113.5',
+    dst: '192.0.2.7',
+    start: BASE_US,
+    end: BASE_US + 5_000_000,
+    counters: { ports: 100 },
+    summary: '203.0.113.5 probed 100 ports of 192.0.2.7',
+    evidence: {
+      thresholds: [{ metric: 'ports', value: 100, threshold: 50 }],
+      sampleFlows: [
+        {
+          protocol: 'tcp',
+          client: '203.0.113.5:40000',
+          server: '192.0.2.7:22',
+          packets: 1,
+          bytes: 60,
+          state: 'rejected',
+        },
+      ],
+      topSources: [],
+    },
+    updates: 1,
+    ...overrides,
+  };
+}
+
+async function allFlows(store: Store): Promise<StoredFlow[]> {
+  return (await store.flows.queryFlows({ limit: MAX_PAGE_SIZE })).items;
+}
+
+async function countRows(
+  store: Store,
+  table: 'flows' | 'flow_rollups' | 'alerts' | 'health_samples' | 'audit_events' | 'users',
+): Promise<number> {
+  const row = await store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+export function runStoreSuite(label: string, make: () => Promise<Store>): void {
+  describe(`store conformance: ${label}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await make();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('migrations', () => {
+      it('leave the schema at the latest version, and applying them again changes nothing', async () => {
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+        expect(await migrateStore(store)).toEqual([]);
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+        expect(await countRows(store, 'flows')).toBe(0);
+        expect(await store.sizeBytes()).toBeGreaterThan(0);
+      });
+    });
+
+    describe('flows', () => {
+      it('give back what was inserted, BIGINTs as numbers, newest first', async () => {
+        const rows = variedFlows();
+        await store.flows.insertFlows(rows);
+        const stored = await allFlows(store);
+        expect(stored).toHaveLength(rows.length);
+        expect([...stored].sort(newestFirst)).toEqual(stored);
+        const withoutIds = stored.map(({ id, ...row }) => {
+          expect(typeof id).toBe('number');
+          return row;
+        });
+        expect(withoutIds).toEqual(expect.arrayContaining(rows));
+        expect(typeof stored[0]?.lastSeenUs).toBe('number');
+      });
+
+      it('filter by time, address (either side), port (either side), protocol, state and size', async () => {
+        await store.flows.insertFlows(variedFlows());
+        const all = await allFlows(store);
+        const cases: [Parameters<Store['flows']['queryFlows']>[0], (f: StoredFlow) => boolean][] = [
+          [
+            { fromUs: BASE_US + 30_000_000, toUs: BASE_US + 60_000_000 },
+            (f) => f.lastSeenUs >= BASE_US + 30_000_000 && f.firstSeenUs <= BASE_US + 60_000_000,
+          ],
+          [{ address: '10.0.0.1' }, (f) => f.srcAddr === '10.0.0.1' || f.dstAddr === '10.0.0.1'],
+          [{ address: '2001:db8::1' }, (f) => f.srcAddr === '2001:db8::1' || f.dstAddr === '2001:db8::1'],
+          [{ port: 443 }, (f) => f.srcPort === 443 || f.dstPort === 443],
+          [{ port: 40005 }, (f) => f.srcPort === 40005 || f.dstPort === 40005],
+          [{ protocol: 'udp' }, (f) => f.protocol === 'udp'],
+          [{ state: 'established' }, (f) => f.state === 'established'],
+          [{ minBytes: 3000 }, (f) => f.bytesToServer + f.bytesToClient >= 3000],
+          [
+            { address: '192.0.2.7', protocol: 'tcp', minBytes: 500 },
+            (f) =>
+              (f.srcAddr === '192.0.2.7' || f.dstAddr === '192.0.2.7') &&
+              f.protocol === 'tcp' &&
+              f.bytesToServer + f.bytesToClient >= 500,
+          ],
+        ];
+        for (const [filter, predicate] of cases) {
+          const expected = all.filter(predicate).map((f) => f.id);
+          expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(0);
+          expect(expected.length, JSON.stringify(filter)).toBeLessThan(all.length);
+          const got = (await store.flows.queryFlows(filter)).items.map((f) => f.id);
+          expect(got, JSON.stringify(filter)).toEqual(expected);
+        }
+      });
+
+      it('page with a cursor and with an offset, and never return more than the hard maximum', async () => {
+        await store.flows.insertFlows(variedFlows());
+        const all = (await allFlows(store)).map((f) => f.id);
+        const paged: number[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await store.flows.queryFlows({ limit: 7, cursor });
+          paged.push(...page.items.map((f) => f.id));
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor !== null);
+        expect(paged).toEqual(all);
+        expect(pages).toBe(3);
+        const second = await store.flows.queryFlows({ limit: 7, offset: 7 });
+        expect(second.items.map((f) => f.id)).toEqual(all.slice(7, 14));
+        // Cursor pages within a filter.
+        const tcp = await store.flows.queryFlows({ protocol: 'tcp', limit: 3 });
+        const tcpNext = await store.flows.queryFlows({ protocol: 'tcp', limit: 3, cursor: tcp.nextCursor });
+        const allTcp = (await store.flows.queryFlows({ protocol: 'tcp' })).items.map((f) => f.id);
+        expect([...tcp.items, ...tcpNext.items].map((f) => f.id)).toEqual(allTcp.slice(0, 6));
+
+        const many = Array.from({ length: MAX_PAGE_SIZE + 5 }, (_, i) =>
+          flowRow({ lastSeenUs: BASE_US + i, srcPort: 1024 + i }),
+        );
+        await store.flows.insertFlows(many);
+        const big = await store.flows.queryFlows({ limit: 50_000 });
+        expect(big.items).toHaveLength(MAX_PAGE_SIZE);
+        expect(big.nextCursor).not.toBeNull();
+      });
+
+      it('reject bad filter values as BAD_REQUEST', async () => {
+        await expect(store.flows.queryFlows({ port: 70000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        await expect(store.flows.queryFlows({ limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        await expect(store.flows.queryFlows({ fromUs: 1.5 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        await expect(store.flows.queryFlows({ cursor: 'not-a-cursor' })).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        await expect(store.flows.queryFlows({ cursor: 'WzEsMl0', offset: 3 })).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        await expect(store.flows.traffic(BASE_US, BASE_US + MINUTE_US, 90)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        await expect(store.flows.traffic(BASE_US, BASE_US - 1, 60)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+      });
+
+      it('keep rollups whose traffic and top talkers add up to the inserted flows', async () => {
+        const rand = random(7);
+        const hosts = ['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4', '2001:db8::5'];
+        const rows: FlowRow[] = [];
+        for (let i = 0; i < 60; i++) {
+          const first = BASE_US + Math.floor(rand() * 10 * MINUTE_US);
+          const src = hosts[Math.floor(rand() * hosts.length)]!;
+          let dst = hosts[Math.floor(rand() * hosts.length)]!;
+          if (dst === src) dst = '198.51.100.99';
+          rows.push(
+            flowRow({
+              firstSeenUs: first,
+              // Some flows stay inside a minute, some cover up to four.
+              lastSeenUs: first + Math.floor(rand() * (i % 3 === 0 ? 4 * MINUTE_US : 20_000_000)),
+              protocol: i % 4 === 0 ? 'udp' : 'tcp',
+              srcAddr: src,
+              dstAddr: dst,
+              packetsToServer: 1 + Math.floor(rand() * 1000),
+              packetsToClient: Math.floor(rand() * 1000),
+              bytesToServer: 60 + Math.floor(rand() * 1_000_000),
+              bytesToClient: Math.floor(rand() * 5_000_000),
+            }),
+          );
+        }
+        // Two transactions: the second adds to the rows the first created.
+        await store.flows.insertFlows(rows.slice(0, 25));
+        await store.flows.insertFlows(rows.slice(25));
+        const bytesOf = (f: FlowRow) => f.bytesToServer + f.bytesToClient;
+        const packetsOf = (f: FlowRow) => f.packetsToServer + f.packetsToClient;
+        const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+        const from = BASE_US;
+        const to = BASE_US + 20 * MINUTE_US;
+        const perMinute = await store.flows.traffic(from, to, 60);
+        expect(perMinute).toHaveLength(20);
+        expect(perMinute.map((b) => b.startUs)).toEqual(
+          Array.from({ length: 20 }, (_, i) => from + i * MINUTE_US),
+        );
+        expect(sum(perMinute.map((b) => b.bytes))).toBe(sum(rows.map(bytesOf)));
+        expect(sum(perMinute.map((b) => b.packets))).toBe(sum(rows.map(packetsOf)));
+        expect(sum(perMinute.map((b) => b.flows))).toBe(rows.length);
+        // A flow is counted in the minute of its last packet.
+        for (const bucket of perMinute) {
+          const ending = rows.filter(
+            (f) => f.lastSeenUs >= bucket.startUs && f.lastSeenUs < bucket.startUs + MINUTE_US,
+          );
+          expect(bucket.flows).toBe(ending.length);
+          expect(bucket.bytesPerSecond).toBeCloseTo(bucket.bytes / 60, 6);
+        }
+        // Nothing before the first flow's minute; wider buckets hold the sum of their minutes.
+        const fiveMinutes = await store.flows.traffic(from, to, 300);
+        expect(fiveMinutes).toHaveLength(4);
+        for (const [i, bucket] of fiveMinutes.entries()) {
+          expect(bucket.bytes).toBe(sum(perMinute.slice(i * 5, i * 5 + 5).map((b) => b.bytes)));
+        }
+        // Flows inside one minute land wholly in it: a range of minutes with no multi-minute flow.
+        const udp = await store.flows.traffic(from, to, 60, { protocol: 'udp' });
+        expect(sum(udp.map((b) => b.bytes))).toBe(sum(rows.filter((f) => f.protocol === 'udp').map(bytesOf)));
+        const one = await store.flows.traffic(from, to, 60, { host: '10.1.0.1' });
+        const touching = rows.filter((f) => f.srcAddr === '10.1.0.1' || f.dstAddr === '10.1.0.1');
+        expect(sum(one.map((b) => b.bytes))).toBe(sum(touching.map(bytesOf)));
+
+        const expectedTalkers = [...hosts, '198.51.100.99']
+          .map((host) => {
+            const mine = rows.filter((f) => f.srcAddr === host || f.dstAddr === host);
+            return {
+              host,
+              packets: sum(mine.map(packetsOf)),
+              bytes: sum(mine.map(bytesOf)),
+              flows: mine.length,
+            };
+          })
+          .filter((t) => t.flows > 0);
+        const byBytes = [...expectedTalkers].sort((a, b) => b.bytes - a.bytes);
+        const byPackets = [...expectedTalkers].sort((a, b) => b.packets - a.packets);
+        expect(await store.flows.topTalkers(from, to, 10, 'bytes')).toEqual(byBytes);
+        expect(await store.flows.topTalkers(from, to, 3, 'packets')).toEqual(byPackets.slice(0, 3));
+        expect(await store.flows.topTalkers(to, to + MINUTE_US, 10)).toEqual([]);
+      });
+
+      it('spread a long flow over its minutes in proportion to its time in each', async () => {
+        // 30 s in the first minute, all of the second, 30 s in the third: 1/4, 1/2, 1/4.
+        await store.flows.insertFlows([
+          flowRow({
+            firstSeenUs: BASE_US + 30_000_000,
+            lastSeenUs: BASE_US + 150_000_000,
+            bytesToServer: 1000,
+            bytesToClient: 200,
+            packetsToServer: 8,
+            packetsToClient: 4,
+          }),
+        ]);
+        const buckets = await store.flows.traffic(BASE_US, BASE_US + 4 * MINUTE_US, 60);
+        expect(buckets.map((b) => [b.bytes, b.packets, b.flows])).toEqual([
+          [300, 3, 0],
+          [600, 6, 0],
+          [300, 3, 1],
+          [0, 0, 0],
+        ]);
+      });
+    });
+
+    describe('alerts', () => {
+      it('upsert by id, keep the analyst status across updates, list with filters and pages', async () => {
+        await store.alerts.upsertAlerts(
+          [
+            alert('port_scan-1'),
+            alert('syn_flood-2', {
+              type: 'syn_flood',
+              severity: 'critical',
+              src: null,
+              dst: '192.0.2.80',
+              start: BASE_US + 10_000_000,
+              end: BASE_US + 20_000_000,
+            }),
+            alert('brute_force-3', {
+              type: 'brute_force',
+              severity: 'medium',
+              src: '198.51.100.3',
+              dst: '192.0.2.22',
+              start: BASE_US + 30_000_000,
+              end: BASE_US + 40_000_000,
+            }),
+          ],
+          BASE_MS,
+        );
+        const acked = await store.alerts.acknowledge('port_scan-1', 'alice', BASE_MS + 1);
+        expect(acked).toMatchObject({
+          status: 'acknowledged',
+          acknowledgedBy: 'alice',
+          acknowledgedAt: BASE_MS + 1,
+        });
+        // The scan goes on: the pipeline's update replaces the figures, not the status.
+        await store.alerts.upsertAlerts(
+          [alert('port_scan-1', { counters: { ports: 250 }, end: BASE_US + 50_000_000, updates: 4 })],
+          BASE_MS + 2,
+        );
+        const updated = await store.alerts.findById('port_scan-1');
+        expect(updated).toMatchObject({
+          counters: { ports: 250 },
+          end: BASE_US + 50_000_000,
+          updates: 4,
+          status: 'acknowledged',
+          acknowledgedBy: 'alice',
+          updatedAt: BASE_MS + 2,
+        });
+        expect(updated?.evidence).toEqual(alert('x').evidence);
+
+        const ids = async (filter: Parameters<Store['alerts']['listAlerts']>[0]) =>
+          (await store.alerts.listAlerts(filter)).items.map((a) => a.id);
+        expect(await ids({})).toEqual(['port_scan-1', 'brute_force-3', 'syn_flood-2']);
+        expect(await ids({ type: 'syn_flood' })).toEqual(['syn_flood-2']);
+        expect(await ids({ severity: 'medium' })).toEqual(['brute_force-3']);
+        expect(await ids({ status: 'open' })).toEqual(['brute_force-3', 'syn_flood-2']);
+        expect(await ids({ src: '203.0.113.5' })).toEqual(['port_scan-1']);
+        expect(await ids({ dst: '192.0.2.80' })).toEqual(['syn_flood-2']);
+        expect(await ids({ fromUs: BASE_US + 25_000_000, toUs: BASE_US + 35_000_000 })).toEqual([
+          'port_scan-1',
+          'brute_force-3',
+        ]);
+        const first = await store.alerts.listAlerts({ limit: 2 });
+        const rest = await store.alerts.listAlerts({ limit: 2, cursor: first.nextCursor });
+        expect([...first.items, ...rest.items].map((a) => a.id)).toEqual(await ids({}));
+        expect(rest.nextCursor).toBeNull();
+      });
+
+      it('acknowledge and resolve, with NOT_FOUND and CONFLICT where they do not apply', async () => {
+        await store.alerts.upsertAlerts([alert('a-1')], BASE_MS);
+        const resolved = await store.alerts.resolve('a-1', 'bob', BASE_MS + 5);
+        expect(resolved).toMatchObject({
+          status: 'resolved',
+          acknowledgedBy: 'bob',
+          acknowledgedAt: BASE_MS + 5,
+        });
+        await expect(store.alerts.acknowledge('a-1', 'alice', BASE_MS + 6)).rejects.toMatchObject({
+          code: 'CONFLICT',
+        });
+        await expect(store.alerts.acknowledge('nope', 'alice', BASE_MS)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+        await expect(store.alerts.resolve('nope', 'alice', BASE_MS)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+        expect(await store.alerts.findById('nope')).toBeNull();
+      });
+    });
+
+    describe('users', () => {
+      it('create, find, list, change and delete; a taken name is a CONFLICT', async () => {
+        const admin = await store.users.create(
+          { username: 'admin', passwordHash: '$argon2id$a', role: 'admin' },
+          BASE_MS,
+        );
+        expect(admin).toEqual({
+          id: admin.id,
+          username: 'admin',
+          passwordHash: '$argon2id$a',
+          role: 'admin',
+          disabled: false,
+          createdAt: BASE_MS,
+          updatedAt: BASE_MS,
+          passwordChangedAt: BASE_MS,
+        });
+        expect(typeof admin.id).toBe('number');
+        await expect(
+          store.users.create({ username: 'admin', passwordHash: 'x', role: 'viewer' }, BASE_MS),
+        ).rejects.toMatchObject({ code: 'CONFLICT' });
+        await expect(
+          store.users.create({ username: 'eve', passwordHash: 'x', role: 'root' as 'admin' }, BASE_MS),
+        ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        const analyst = await store.users.create(
+          { username: 'alice', passwordHash: '$argon2id$b', role: 'analyst' },
+          BASE_MS,
+        );
+        expect(await store.users.findByUsername('alice')).toEqual(analyst);
+        expect(await store.users.findById(admin.id)).toEqual(admin);
+        expect(await store.users.findByUsername('Alice')).toBeNull();
+        expect((await store.users.list()).map((u) => u.username)).toEqual(['admin', 'alice']);
+        expect(await store.users.countAdmins()).toBe(1);
+
+        expect(await store.users.setPassword(analyst.id, '$argon2id$c', BASE_MS + 10)).toMatchObject({
+          passwordHash: '$argon2id$c',
+          passwordChangedAt: BASE_MS + 10,
+          updatedAt: BASE_MS + 10,
+        });
+        expect(await store.users.setRole(analyst.id, 'admin', BASE_MS + 11)).toMatchObject({ role: 'admin' });
+        expect(await store.users.countAdmins()).toBe(2);
+        expect(await store.users.disable(admin.id, BASE_MS + 12)).toMatchObject({ disabled: true });
+        expect(await store.users.countAdmins()).toBe(1);
+        expect(await store.users.enable(admin.id, BASE_MS + 13)).toMatchObject({ disabled: false });
+
+        await store.users.delete(analyst.id);
+        expect(await store.users.findById(analyst.id)).toBeNull();
+        await expect(store.users.delete(analyst.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(store.users.setRole(9999, 'viewer', BASE_MS)).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+        // A deleted user's id is not given to the next one.
+        const next = await store.users.create(
+          { username: 'carol', passwordHash: 'x', role: 'viewer' },
+          BASE_MS,
+        );
+        expect(next.id).toBeGreaterThan(analyst.id);
+      });
+    });
+
+    describe('refresh tokens', () => {
+      it('insert, find, revoke once, revoke a family and all of a user; deleting the user removes them', async () => {
+        const user = await store.users.create(
+          { username: 'alice', passwordHash: 'h', role: 'analyst' },
+          BASE_MS,
+        );
+        const other = await store.users.create(
+          { username: 'bob', passwordHash: 'h', role: 'viewer' },
+          BASE_MS,
+        );
+        const tokens = store.refreshTokens;
+        await tokens.insert({ tokenHash: 'a1', userId: user.id, family: 'fa', expiresAt: BASE_MS + DAY_MS });
+        await tokens.insert({ tokenHash: 'a2', userId: user.id, family: 'fa', expiresAt: BASE_MS + DAY_MS });
+        await tokens.insert({ tokenHash: 'b1', userId: user.id, family: 'fb', expiresAt: BASE_MS + DAY_MS });
+        await tokens.insert({ tokenHash: 'c1', userId: other.id, family: 'fc', expiresAt: BASE_MS + DAY_MS });
+        expect(await tokens.find('a1')).toEqual({
+          tokenHash: 'a1',
+          userId: user.id,
+          family: 'fa',
+          expiresAt: BASE_MS + DAY_MS,
+          revokedAt: null,
+        });
+        expect(await tokens.find('zz')).toBeNull();
+
+        expect(await tokens.revoke('a1', BASE_MS + 1)).toBe(true);
+        expect(await tokens.revoke('a1', BASE_MS + 2)).toBe(false);
+        expect(await tokens.revoke('zz', BASE_MS + 2)).toBe(false);
+        expect((await tokens.find('a1'))?.revokedAt).toBe(BASE_MS + 1);
+
+        await tokens.revokeFamily('fa', BASE_MS + 3);
+        expect((await tokens.find('a1'))?.revokedAt).toBe(BASE_MS + 1);
+        expect((await tokens.find('a2'))?.revokedAt).toBe(BASE_MS + 3);
+        expect((await tokens.find('b1'))?.revokedAt).toBeNull();
+
+        await tokens.revokeAllForUser(user.id, BASE_MS + 4);
+        expect((await tokens.find('b1'))?.revokedAt).toBe(BASE_MS + 4);
+        expect((await tokens.find('c1'))?.revokedAt).toBeNull();
+
+        await store.users.delete(other.id);
+        expect(await tokens.find('c1')).toBeNull();
+        await expect(
+          tokens.insert({ tokenHash: 'd1', userId: 424242, family: 'fd', expiresAt: BASE_MS }),
+        ).rejects.toThrow();
+      });
+    });
+
+    describe('audit log', () => {
+      it('appends events and lists them by actor, action, outcome and time, newest first, in pages', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          ids.push(
+            await store.audit.append({
+              tsMs: BASE_MS + i * 1000,
+              actor: i % 2 === 0 ? 'alice' : 'bob',
+              actorIp: '192.0.2.10',
+              action: i < 3 ? 'user.create' : 'block.add',
+              target: `t${i}`,
+              before: i === 0 ? null : { n: i - 1 },
+              after: { n: i, tags: ['x'] },
+              outcome: i === 5 ? 'denied' : 'ok',
+            }),
+          );
+        }
+        const list = async (filter: Parameters<Store['audit']['list']>[0]) =>
+          (await store.audit.list(filter)).items.map((e) => e.id);
+        expect(await list({})).toEqual([...ids].reverse());
+        expect(await list({ actor: 'alice' })).toEqual([ids[4], ids[2], ids[0]]);
+        expect(await list({ action: 'block.add' })).toEqual([ids[5], ids[4], ids[3]]);
+        expect(await list({ outcome: 'denied' })).toEqual([ids[5]]);
+        expect(await list({ fromMs: BASE_MS + 1000, toMs: BASE_MS + 2000 })).toEqual([ids[2], ids[1]]);
+        const first = await store.audit.list({ limit: 4 });
+        const second = await store.audit.list({ limit: 4, cursor: first.nextCursor });
+        expect([...first.items, ...second.items].map((e) => e.id)).toEqual([...ids].reverse());
+        const event = (await store.audit.list({ limit: 1 })).items[0];
+        expect(event).toEqual({
+          id: ids[5],
+          tsMs: BASE_MS + 5000,
+          actor: 'bob',
+          actorIp: '192.0.2.10',
+          action: 'block.add',
+          target: 't5',
+          before: { n: 4 },
+          after: { n: 5, tags: ['x'] },
+          outcome: 'denied',
+        });
+        const bare = await store.audit.append({
+          tsMs: BASE_MS,
+          actor: 'system',
+          action: 'start',
+          outcome: 'ok',
+        });
+        expect((await store.audit.list({ actor: 'system' })).items[0]).toMatchObject({
+          id: bare,
+          before: null,
+          after: null,
+          target: null,
+          actorIp: null,
+        });
+      });
+    });
+
+    describe('settings', () => {
+      it('keeps JSON values by key with who changed them', async () => {
+        expect(await store.settings.get('retention')).toBeNull();
+        await store.settings.set('retention', { flowsDays: 30 }, 'alice', BASE_MS);
+        await store.settings.set('retention', { flowsDays: 7, sizeGb: 2 }, 'bob', BASE_MS + 1);
+        await store.settings.set('theme', 'dark', 'bob', BASE_MS + 2);
+        expect(await store.settings.get('retention')).toEqual({
+          key: 'retention',
+          value: { flowsDays: 7, sizeGb: 2 },
+          updatedAt: BASE_MS + 1,
+          updatedBy: 'bob',
+        });
+        expect((await store.settings.list()).map((s) => [s.key, s.value])).toEqual([
+          ['retention', { flowsDays: 7, sizeGb: 2 }],
+          ['theme', 'dark'],
+        ]);
+        await expect(store.settings.set('bad', undefined, 'bob', BASE_MS)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        expect(await store.settings.delete('theme')).toBe(true);
+        expect(await store.settings.delete('theme')).toBe(false);
+      });
+    });
+
+    describe('hostile filter values', () => {
+      it('are plain values: they match nothing and change nothing', async () => {
+        await store.flows.insertFlows(variedFlows());
+        await store.alerts.upsertAlerts([alert('a-1')], BASE_MS);
+        await store.users.create({ username: 'admin', passwordHash: 'h', role: 'admin' }, BASE_MS);
+        await store.audit.append({ tsMs: BASE_MS, actor: 'admin', action: 'login', outcome: 'ok' });
+        await store.settings.set('k', 1, 'admin', BASE_MS);
+        for (const value of HOSTILE) {
+          for (const filter of [{ address: value }, { protocol: value }, { state: value }]) {
+            expect((await store.flows.queryFlows(filter)).items, JSON.stringify(filter)).toEqual([]);
+          }
+          expect((await store.alerts.listAlerts({ src: value })).items).toEqual([]);
+          expect((await store.alerts.listAlerts({ type: value, status: value })).items).toEqual([]);
+          expect((await store.audit.list({ actor: value })).items).toEqual([]);
+          expect((await store.audit.list({ action: value })).items).toEqual([]);
+          expect(await store.users.findByUsername(value)).toBeNull();
+          expect(await store.settings.get(value)).toBeNull();
+          expect(await store.refreshTokens.find(value)).toBeNull();
+          expect(await store.flows.traffic(BASE_US, BASE_US + MINUTE_US, 60, { host: value })).toEqual([
+            expect.objectContaining({ bytes: 0 }),
+          ]);
+          await expect(store.flows.queryFlows({ cursor: value })).rejects.toMatchObject({
+            code: 'BAD_REQUEST',
+          });
+        }
+        expect(await countRows(store, 'flows')).toBe(20);
+        expect(await countRows(store, 'users')).toBe(1);
+        expect(await store.alerts.findById('a-1')).not.toBeNull();
+      });
+    });
+
+    describe('retention', () => {
+      it('deletes flows, rollups, alerts, health samples and audit events older than their ages', async () => {
+        const now = BASE_MS + 10 * DAY_MS;
+        const daysAgoUs = (days: number) => (now - days * DAY_MS) * 1000;
+        const old = Array.from({ length: 7 }, (_, i) =>
+          flowRow({ firstSeenUs: daysAgoUs(9) + i, lastSeenUs: daysAgoUs(9) + i + 1 }),
+        );
+        const recent = Array.from({ length: 4 }, (_, i) =>
+          flowRow({ firstSeenUs: daysAgoUs(1) + i, lastSeenUs: daysAgoUs(1) + i + 1 }),
+        );
+        await store.flows.insertFlows([...old, ...recent]);
+        await store.alerts.upsertAlerts(
+          [
+            alert('old', { start: daysAgoUs(9), end: daysAgoUs(8) }),
+            alert('new', { start: daysAgoUs(2), end: daysAgoUs(1) }),
+          ],
+          now,
+        );
+        for (const days of [40, 20, 1]) {
+          await store.db
+            .insertInto('health_samples')
+            .values({
+              ts_ms: now - days * DAY_MS,
+              cpu: 0.5,
+              memory: 0.25,
+              disk: 0.75,
+              net_rx_bytes: 10,
+              net_tx_bytes: 20,
+              load: '[0.1,0.2,0.3]',
+            })
+            .execute();
+          await store.audit.append({ tsMs: now - days * DAY_MS, actor: 'a', action: 'x', outcome: 'ok' });
+        }
+        const result = await runRetention(
+          store,
+          {
+            flowsMaxAgeMs: 7 * DAY_MS,
+            rollupsMaxAgeMs: 7 * DAY_MS,
+            alertsMaxAgeMs: 7 * DAY_MS,
+            healthSamplesMaxAgeMs: 30 * DAY_MS,
+            auditEventsMaxAgeMs: 10 * DAY_MS,
+            batchSize: 3,
+          },
+          now,
+        );
+        // The old flows fall in one minute: its three rollup rows (total, src, dst) go.
+        expect(result).toMatchObject({
+          flows: 7,
+          flowRollups: 3,
+          alerts: 1,
+          healthSamples: 1,
+          auditEvents: 2,
+          flowsForSize: 0,
+        });
+        expect((await allFlows(store)).map((f) => f.lastSeenUs).sort()).toEqual(
+          recent.map((f) => f.lastSeenUs),
+        );
+        expect(await store.alerts.findById('old')).toBeNull();
+        expect(await store.alerts.findById('new')).not.toBeNull();
+        expect(await countRows(store, 'flow_rollups')).toBe(3);
+        expect(await countRows(store, 'health_samples')).toBe(2);
+        expect(await countRows(store, 'audit_events')).toBe(1);
+        // Nothing is older any more: a second run deletes nothing.
+        expect(await runRetention(store, { flowsMaxAgeMs: 7 * DAY_MS }, now)).toMatchObject({ flows: 0 });
+      });
+
+      it('deletes the oldest flows, and only them, until the data is under the size limit', async () => {
+        const empty = await store.dataBytes();
+        const hosts = ['10.2.0.1', '10.2.0.2', '10.2.0.3'];
+        const rows = Array.from({ length: 4000 }, (_, i) =>
+          flowRow({
+            firstSeenUs: BASE_US + i * 10_000,
+            lastSeenUs: BASE_US + i * 10_000 + 5000,
+            srcAddr: hosts[i % 3]!,
+            srcPort: 1024 + (i % 60000),
+            tcpFlagsToServer: 'SPAFSPAFSPAFSPAF',
+            endReason: 'idle-timeout-after-a-long-quiet-time',
+          }),
+        );
+        for (let i = 0; i < rows.length; i += 1000) await store.flows.insertFlows(rows.slice(i, i + 1000));
+        const full = await store.dataBytes();
+        expect(full).toBeGreaterThan(empty);
+        const limit = empty + Math.floor((full - empty) / 2);
+        const result = await runRetention(store, { maxSizeBytes: limit, batchSize: 250 }, BASE_MS);
+        expect(result.dataBytes).toBeLessThanOrEqual(limit);
+        expect(result.flowsForSize).toBeGreaterThan(0);
+        expect(result.flowsForSize).toBeLessThan(rows.length);
+        const kept = await countRows(store, 'flows');
+        expect(kept).toBe(rows.length - result.flowsForSize);
+        // The survivors are exactly the newest flows.
+        const oldestKept = (await store.flows.queryFlows({ limit: MAX_PAGE_SIZE, offset: kept - 1 }))
+          .items[0];
+        expect(oldestKept?.lastSeenUs).toBe(rows[result.flowsForSize]?.lastSeenUs);
+        // Already under the limit: nothing more goes.
+        expect(await runRetention(store, { maxSizeBytes: limit }, BASE_MS)).toMatchObject({
+          flowsForSize: 0,
+        });
+      });
+    });
+
+    describe('writer', () => {
+      it('writes in batches of its size, counts what is committed, and flush waits for it', async () => {
+        const writer = new StoreWriter(store.db, { batchSize: 100, intervalMs: 60_000 });
+        try {
+          for (let i = 0; i < 99; i++) expect(writer.enqueueFlow(flowRow({ srcPort: 1024 + i }))).toBe(true);
+          // Short of a batch, with the timer far off: nothing is written.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(writer.acknowledged.flows).toBe(0);
+          expect(writer.queued).toBe(99);
+          // The hundredth row fills a batch: it is written at once, without a flush.
+          writer.enqueueFlow(flowRow({ srcPort: 2000 }));
+          await vi.waitFor(() => {
+            expect(writer.acknowledged.flows).toBe(100);
+          });
+          expect(await countRows(store, 'flows')).toBe(100);
+          for (let i = 0; i < 150; i++) writer.enqueueFlow(flowRow({ srcPort: 3000 + i }));
+          await writer.flush();
+          expect(writer.queued).toBe(0);
+          expect(writer.acknowledged).toEqual({ flows: 250, alerts: 0 });
+          expect(await countRows(store, 'flows')).toBe(250);
+          // Rollups were kept in the same transactions.
+          const traffic = await store.flows.traffic(BASE_US, BASE_US + MINUTE_US, 60);
+          expect(traffic[0]?.flows).toBe(250);
+        } finally {
+          await writer.close();
+        }
+      });
+
+      it('writes on its timer, merges queued updates of one alert, and flushes on close', async () => {
+        const writer = new StoreWriter(store.db, { intervalMs: 20, now: () => BASE_MS });
+        writer.enqueueFlow(flowRow());
+        writer.enqueueAlert(alert('a-1', { updates: 1 }));
+        writer.enqueueAlert(alert('a-1', { updates: 2, counters: { ports: 300 } }));
+        expect(writer.queued).toBe(2);
+        await vi.waitFor(() => {
+          expect(writer.acknowledged).toEqual({ flows: 1, alerts: 1 });
+        });
+        expect(await store.alerts.findById('a-1')).toMatchObject({ updates: 2, counters: { ports: 300 } });
+        writer.enqueueFlow(flowRow());
+        await writer.close();
+        expect(writer.acknowledged.flows).toBe(2);
+        expect(writer.enqueueFlow(flowRow())).toBe(false);
+        expect(writer.enqueueAlert(alert('a-2'))).toBe(false);
+        expect(writer.dropped).toEqual({ flows: 1, alerts: 1 });
+        expect(await countRows(store, 'flows')).toBe(2);
+      });
+
+      it('drops and counts rows beyond its bound without waiting', async () => {
+        const writer = new StoreWriter(store.db, { maxQueued: 10, batchSize: 1000, intervalMs: 60_000 });
+        let accepted = 0;
+        for (let i = 0; i < 15; i++) if (writer.enqueueFlow(flowRow())) accepted++;
+        expect(writer.enqueueAlert(alert('a-1'))).toBe(false);
+        expect(accepted).toBe(10);
+        expect(writer.dropped).toEqual({ flows: 5, alerts: 1 });
+        await writer.close();
+        expect(writer.acknowledged).toEqual({ flows: 10, alerts: 0 });
+      });
+
+      it('keeps a failed batch while the database is down and writes it once it is back', async () => {
+        const outage = new Outage();
+        const errors: string[] = [];
+        const writer = new StoreWriter(store.db.withPlugin(outage), {
+          intervalMs: 60_000,
+          onError: (err) => errors.push(err.code),
+        });
+        writer.enqueueFlow(flowRow());
+        writer.enqueueAlert(alert('a-1'));
+        outage.down = true;
+        await expect(writer.flush()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+        await expect(writer.flush()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+        expect(writer.queued).toBe(2);
+        expect(writer.acknowledged).toEqual({ flows: 0, alerts: 0 });
+        expect(errors).toEqual(['STORE_ERROR', 'STORE_ERROR']);
+        expect(writer.lastError?.message).toMatch(/could not write 1 flows and 1 alerts/);
+        outage.down = false;
+        writer.enqueueFlow(flowRow());
+        await writer.close();
+        expect(writer.acknowledged).toEqual({ flows: 2, alerts: 1 });
+        expect(writer.failed).toEqual({ flows: 0, alerts: 0 });
+        expect(await countRows(store, 'flows')).toBe(2);
+      });
+
+      it('gives a batch up after its last attempt, and refuses rows the database would reject', async () => {
+        const outage = new Outage();
+        const writer = new StoreWriter(store.db.withPlugin(outage), { intervalMs: 60_000, maxAttempts: 2 });
+        // Corrupt records: refused at once instead of failing their whole batch later.
+        expect(writer.enqueueFlow(flowRow({ state: null as unknown as string }))).toBe(false);
+        expect(writer.enqueueFlow(flowRow({ bytesToServer: Number.NaN }))).toBe(false);
+        expect(writer.failed.flows).toBe(2);
+        expect(writer.lastError?.message).toMatch(/bytesToServer is NaN/);
+        writer.enqueueFlow(flowRow());
+        outage.down = true;
+        await expect(writer.flush()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+        await expect(writer.flush()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+        expect(writer.queued).toBe(0);
+        expect(writer.failed.flows).toBe(3);
+        // The writer goes on with later rows.
+        outage.down = false;
+        writer.enqueueFlow(flowRow());
+        await writer.close();
+        expect(writer.acknowledged.flows).toBe(1);
+        expect(await countRows(store, 'flows')).toBe(1);
+      });
+    });
+  });
+}
