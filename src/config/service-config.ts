@@ -1,0 +1,664 @@
+/**
+ * The configuration of `flowtrack serve`: one YAML or JSON file plus `FLOWTRACK_*` environment
+ * variables, checked once at start-up against one zod schema, every problem reported at once, then
+ * frozen. Every setting has a default, so the server runs with no file at all, and the defaults
+ * are the safe choice: listen on localhost only, no cross-origin access, no proxy trusted.
+ *
+ * It must never print a secret: values under secret-looking keys and passwords inside URLs are
+ * masked in error messages and in `renderServiceConfig`. It never reads the files it names (TLS
+ * keys, the JWT secret): their owners do, when the server starts.
+ *
+ * Relative paths, in the file or the environment, are taken from the current directory.
+ */
+
+import { readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { parseDocument, stringify } from 'yaml';
+import { z } from 'zod';
+import { DETECTOR_FACTORIES } from '../detect/detector-registry.js';
+import { ErrorCode, FlowTrackError } from '../util/errors.js';
+
+const MiB = 1024 * 1024;
+const DAY_SECONDS = 24 * 60 * 60;
+
+const whole = (min: number, max: number) => z.number().int().min(min).max(max);
+
+// rotating-file-stream's rules: seconds and minutes must divide 60, hours 24.
+function isRotationInterval(text: string): boolean {
+  const m = /^([1-9]\d*)([smhdM])$/.exec(text);
+  if (!m) return false;
+  const n = Number(m[1]);
+  if (m[2] === 's' || m[2] === 'm') return 60 % n === 0;
+  if (m[2] === 'h') return 24 % n === 0;
+  return true;
+}
+
+const detectorNames = DETECTOR_FACTORIES.map((f) => f.name);
+
+/** The schema of the configuration file (and of the environment, mapped onto it). */
+export const serviceConfigSchema = z.strictObject({
+  /** Where the database, logs, backups and the JWT secret live unless set one by one. */
+  dataDir: z.string().min(1).default('./flowtrack-data'),
+  server: z
+    .strictObject({
+      /** Localhost by default: exposing the API is a decision, not an accident. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** 0 picks a free port (tests). */
+      port: whole(0, 65535).default(8080),
+      /** Serve HTTPS with these PEM files; both or neither. */
+      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      /** Browser origins allowed to call the API; none by default (the dashboard is same-origin). */
+      corsOrigins: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^https?:\/\/[^/\s?#*]+$/,
+              'must be an origin such as https://monitor.example.org (scheme, host and port, no path, no *)',
+            ),
+        )
+        .default([]),
+      bodyLimitBytes: whole(1024, 100 * MiB).default(MiB),
+      /** Believe X-Forwarded-For: only behind a reverse proxy, or any client can forge its address. */
+      trustProxy: z.boolean().default(false),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      /** An SQLite file path, or a postgres:// URL (default <dataDir>/flowtrack.db). */
+      url: z
+        .string()
+        .min(1)
+        .refine(
+          (url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || isPostgresUrl(url),
+          'must be an SQLite file path or a postgres:// URL',
+        )
+        .optional(),
+    })
+    .prefault({}),
+  logs: z
+    .strictObject({
+      /** Default <dataDir>/logs. */
+      dir: z.string().min(1).optional(),
+      /** Rotate a log file when it reaches this size. */
+      maxSize: z
+        .string()
+        .regex(/^[1-9]\d*[BKMG]$/, 'must be a size such as 10M (a number and B, K, M or G)')
+        .default('10M'),
+      /** Rotate at least this often. */
+      interval: z
+        .string()
+        .refine(
+          isRotationInterval,
+          'must be an interval such as 1d, 6h, 30m or 10s (s and m dividing 60, h 24)',
+        )
+        .default('1d'),
+      /** Rotated files kept per log. */
+      maxFiles: whole(1, 1000).default(10),
+      compress: z.boolean().default(true),
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      accessTokenTtlSeconds: whole(60, DAY_SECONDS).default(900),
+      refreshTokenTtlSeconds: whole(300, 365 * DAY_SECONDS).default(7 * DAY_SECONDS),
+      /** Failed logins per user and address: lock after maxFailures within windowSeconds, for
+       * baseLockSeconds doubling with each further lock up to maxLockSeconds. */
+      lockout: z
+        .strictObject({
+          maxFailures: whole(1, 100).default(5),
+          windowSeconds: whole(1, DAY_SECONDS).default(900),
+          baseLockSeconds: whole(1, DAY_SECONDS).default(60),
+          maxLockSeconds: whole(1, 30 * DAY_SECONDS).default(3600),
+        })
+        .prefault({})
+        .superRefine((l, ctx) => {
+          if (l.baseLockSeconds > l.maxLockSeconds)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['baseLockSeconds'],
+              message: `must not exceed maxLockSeconds (${l.maxLockSeconds})`,
+            });
+        }),
+      /** File holding the JWT signing key; created on first start (default <dataDir>/jwt-secret). */
+      jwtSecretFile: z.string().min(1).optional(),
+    })
+    .prefault({})
+    .superRefine((a, ctx) => {
+      if (a.accessTokenTtlSeconds >= a.refreshTokenTtlSeconds)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accessTokenTtlSeconds'],
+          message: `must be shorter than refreshTokenTtlSeconds (${a.refreshTokenTtlSeconds})`,
+        });
+    }),
+  rateLimit: z
+    .strictObject({
+      /** Requests per minute per client address, all routes. */
+      perMinute: whole(1, 1_000_000).default(300),
+      /** Login attempts per minute per client address. */
+      loginPerMinute: whole(1, 10_000).default(10),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      flowsDays: whole(1, 36500).default(30),
+      alertsDays: whole(1, 36500).default(365),
+      healthDays: whole(1, 36500).default(30),
+      auditDays: whole(1, 36500).default(365),
+      /** Delete the oldest flows beyond this database size; 0 = unlimited. */
+      maxDatabaseMB: whole(0, 100_000_000).default(0),
+      intervalMinutes: whole(1, 24 * 60).default(60),
+    })
+    .prefault({}),
+  backup: z
+    .strictObject({
+      /** Default <dataDir>/backups. */
+      dir: z.string().min(1).optional(),
+      /** 0 = no scheduled backups. */
+      intervalHours: whole(0, 24 * 365).default(24),
+      keep: whole(1, 1000).default(7),
+    })
+    .prefault({}),
+  capture: z
+    .strictObject({
+      /** Interface tcpdump listens on; `any` is every interface. */
+      interface: z.string().min(1).default('any'),
+      /** Bytes kept per packet; tcpdump's default keeps whole packets. */
+      snaplen: whole(64, 262144).default(262144),
+      /** A tcpdump filter expression; empty captures everything. */
+      bpf: z.string().default(''),
+    })
+    .prefault({}),
+  /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */
+  detection: z
+    .record(z.string(), z.record(z.string(), z.number().min(0)))
+    .default({})
+    .superRefine((detection, ctx) => {
+      for (const [name, options] of Object.entries(detection)) {
+        const factory = DETECTOR_FACTORIES.find((f) => f.name === name);
+        if (!factory) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `unknown detector (detectors: ${detectorNames.join(', ')})`,
+          });
+          continue;
+        }
+        for (const option of Object.keys(options)) {
+          if (!(option in factory.defaults)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name, option],
+              message: `unknown option (options: ${Object.keys(factory.defaults).join(', ')})`,
+            });
+          }
+        }
+      }
+    }),
+});
+
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type Parsed = z.output<typeof serviceConfigSchema>;
+
+/** What the file may hold (every key optional). */
+export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
+
+/**
+ * The checked, frozen configuration: every default filled in and every path absolute
+ * (`store.url` too when it names an SQLite file).
+ */
+export type ServiceConfig = DeepReadonly<
+  Parsed & {
+    store: { url: string };
+    logs: { dir: string };
+    auth: { jwtSecretFile: string };
+    backup: { dir: string };
+  }
+>;
+
+export interface LoadServiceConfigOptions {
+  /** YAML or JSON file; when absent, FLOWTRACK_CONFIG names it; with neither, defaults only. */
+  file?: string;
+  /** Usually `process.env`. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Directory relative paths start from (default: the current directory). */
+  cwd?: string;
+}
+
+/** The environment variable naming the configuration file. */
+export const CONFIG_FILE_VARIABLE = 'FLOWTRACK_CONFIG';
+
+/**
+ * FLOWTRACK_ variables that belong to something else (the test suite) and are not settings.
+ * Any other unknown FLOWTRACK_ variable is an error: a typo must not silently fall back to a default.
+ */
+const FOREIGN_VARIABLES = /^FLOWTRACK_(CONFIG|PCAPS|TEST_\w*|FUZZ_\w*)$/;
+
+/**
+ * Reads, checks and freezes the configuration. Throws one FlowTrackError(BAD_CONFIG) listing every
+ * problem as `path: what is wrong (got VALUE)`, or IO_ERROR when the file cannot be read.
+ */
+export function loadServiceConfig(options: LoadServiceConfigOptions): ServiceConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const fileOption = options.file ?? options.env[CONFIG_FILE_VARIABLE];
+  const file = fileOption === undefined || fileOption === '' ? undefined : resolve(cwd, fileOption);
+  const problems: string[] = [];
+
+  let raw: Record<string, unknown> = {};
+  let fileReadable = true;
+  if (file !== undefined) {
+    const parsed = readConfigFile(file);
+    if (parsed.ok) raw = dropEmptySections(parsed.value, []);
+    else {
+      problems.push(...parsed.problems);
+      fileReadable = false;
+    }
+  }
+
+  const fromEnv = applyEnvironment(raw, options.env, problems);
+  if (fileReadable) {
+    const result = serviceConfigSchema.safeParse(raw);
+    if (result.success) {
+      if (problems.length === 0) return deepFreeze(resolvePaths(result.data, cwd));
+    } else {
+      for (const issue of result.error.issues) problems.push(...describeIssue(issue, raw, fromEnv));
+    }
+  }
+  const sources = [file, fromEnv.size > 0 ? 'environment' : undefined].filter((s) => s !== undefined);
+  throw new FlowTrackError(
+    ErrorCode.BAD_CONFIG,
+    `invalid configuration${sources.length > 0 ? ` (${sources.join(' + ')})` : ''}, ` +
+      `${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+      problems.map((p) => `  ${p}`).join('\n'),
+  );
+}
+
+/** Whether `url` selects PostgreSQL (postgres:// or postgresql://) rather than an SQLite file. */
+export function isPostgresUrl(url: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
+  return URL.canParse(url);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file
+
+type ReadResult = { ok: true; value: Record<string, unknown> } | { ok: false; problems: string[] };
+
+function readConfigFile(file: string): ReadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new FlowTrackError(ErrorCode.IO_ERROR, `cannot read the configuration file ${file}: ${reason}`, {
+      cause: err,
+    });
+  }
+  const ext = extname(file).toLowerCase();
+  const json = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && text.trimStart().startsWith('{'));
+  let value: unknown;
+  if (json) {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, problems: [`${file}: not valid JSON: ${jsonErrorText(err as Error, text)}`] };
+    }
+  } else {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) {
+      // The first line says what and where; the rest quotes the file, which may hold a secret.
+      return {
+        ok: false,
+        problems: doc.errors.map((e) => `${file}: not valid YAML: ${firstLine(e.message)}`),
+      };
+    }
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  }
+  if (value === null || value === undefined) return { ok: true, value: {} };
+  if (!isPlainObject(value)) {
+    return {
+      ok: false,
+      problems: [`${file}: the top level must be a mapping of sections (server, store, ...)`],
+    };
+  }
+  return { ok: true, value };
+}
+
+/**
+ * YAML reads a section whose settings are all commented out (`server:`) as null; that means
+ * "nothing set here", so such sections are dropped and take their defaults. A null setting is
+ * still an error: an empty `port:` is more likely a mistake than a wish for the default.
+ */
+function dropEmptySections(value: Record<string, unknown>, path: string[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = [...path, key];
+    if (child === null && knownKeys(childPath) !== undefined) continue;
+    kept[key] = isPlainObject(child) ? dropEmptySections(child, childPath) : child;
+  }
+  return kept;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/:$/, '');
+}
+
+// V8 quotes the text around a JSON error; say where it is instead, since the text may be a secret.
+function jsonErrorText(err: Error, text: string): string {
+  // "Unexpected token 'x', ..."{"url": x}" is not valid JSON": keep the part before the quote.
+  const message = firstLine(err.message).replace(/,\s*(\.\.\.)?".*$/, '');
+  const at = /at position (\d+)/.exec(message);
+  if (!at) return message.replace(/"[^"]*"/g, '"…"');
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  const what = message.replace(/ in JSON at position \d+.*$/, '').replace(/"[^"]*"/g, '"…"');
+  return `${what} at line ${line}, column ${column}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The environment
+
+type LeafKind = 'string' | 'number' | 'boolean' | 'list';
+
+interface EnvSetting {
+  path: string[];
+  kind: LeafKind;
+}
+
+/** Every environment variable a setting can come from, with where it goes and how it is read. */
+export const ENVIRONMENT_VARIABLES: ReadonlyMap<string, EnvSetting> = buildEnvironmentMap();
+
+function buildEnvironmentMap(): Map<string, EnvSetting> {
+  const map = new Map<string, EnvSetting>();
+  const visit = (schema: z.ZodType, path: string[]): void => {
+    const base = unwrap(schema);
+    if (base instanceof z.ZodObject) {
+      const shape: Readonly<Record<string, z.ZodType>> = base.shape;
+      for (const [key, child] of Object.entries(shape)) visit(child, [...path, key]);
+      return;
+    }
+    if (path[0] === 'detection') {
+      // One variable per detector option: FLOWTRACK_DETECTION_PORT_SCAN_MIN_PORTS.
+      for (const f of DETECTOR_FACTORIES) {
+        for (const option of Object.keys(f.defaults))
+          map.set(envName(['detection', f.name, option]), {
+            path: ['detection', f.name, option],
+            kind: 'number',
+          });
+      }
+      return;
+    }
+    const kind: LeafKind =
+      base instanceof z.ZodNumber
+        ? 'number'
+        : base instanceof z.ZodBoolean
+          ? 'boolean'
+          : base instanceof z.ZodArray
+            ? 'list'
+            : 'string';
+    map.set(envName(path), { path, kind });
+  };
+  visit(serviceConfigSchema, []);
+  return map;
+}
+
+// Optional, default, prefault and refinements wrap the schema that says what a value is.
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodPrefault
+    ) {
+      current = current.unwrap() as z.ZodType;
+    } else return current;
+  }
+}
+
+/** `['server', 'tls', 'certFile']` → FLOWTRACK_SERVER_TLS_CERT_FILE. */
+function envName(path: readonly string[]): string {
+  return ['FLOWTRACK', ...path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())].join('_');
+}
+
+/**
+ * Writes the FLOWTRACK_ variables into `raw` over the file's values, coercing numbers, booleans
+ * and comma-separated lists. A value that does not coerce is left as text for the schema to
+ * report. Returns which path came from which variable, so errors can name the variable.
+ */
+function applyEnvironment(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): Map<string, string> {
+  const fromEnv = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('FLOWTRACK_') || value === undefined) continue;
+    const setting = ENVIRONMENT_VARIABLES.get(name);
+    if (!setting) {
+      if (!FOREIGN_VARIABLES.test(name)) {
+        const near = closestName(name);
+        problems.push(`${name}: unknown environment variable${near ? ` (did you mean ${near}?)` : ''}`);
+      }
+      continue;
+    }
+    // An empty variable (VAR= in a unit or compose file) means "not set", not "empty text".
+    if (value.trim() === '') continue;
+    let target = raw;
+    let reachable = true;
+    for (const key of setting.path.slice(0, -1)) {
+      const next = target[key] ?? (target[key] = {});
+      if (!isPlainObject(next)) {
+        reachable = false; // the file's own value is wrong there: the schema reports it
+        break;
+      }
+      target = next;
+    }
+    if (!reachable) continue;
+    target[setting.path.at(-1)!] = coerce(value.trim(), setting.kind);
+    fromEnv.set(setting.path.join('.'), name);
+  }
+  return fromEnv;
+}
+
+function coerce(text: string, kind: LeafKind): unknown {
+  switch (kind) {
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+    case 'boolean': {
+      const lower = text.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+      if (['false', '0', 'no', 'off'].includes(lower)) return false;
+      return text;
+    }
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    case 'string':
+      return text;
+  }
+}
+
+function closestName(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const known of ENVIRONMENT_VARIABLES.keys()) {
+    const d = editDistance(name, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** One line per problem: where (and from which variable), what is wrong, and the value given. */
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  fromEnv: ReadonlyMap<string, string>,
+): string[] {
+  const where = (path: readonly PropertyKey[]): string => {
+    const text = formatPath(path);
+    // A list item's problem belongs to the variable that set the whole list.
+    for (let n = path.length; n > 0; n--) {
+      const variable = fromEnv.get(path.slice(0, n).map(String).join('.'));
+      if (variable) return `${text} (from ${variable})`;
+    }
+    return text;
+  };
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(issue.path);
+    return issue.keys.map(
+      (key) => `${where([...issue.path, key])}: unknown key${known ? ` (keys: ${known.join(', ')})` : ''}`,
+    );
+  }
+  // The value is looked up in what was given, not taken from the issue: a refinement's input is
+  // its whole section, and a default filled in is not what the admin wrote.
+  const value = valueAt(raw, issue.path);
+  if (value === undefined) return [`${where(issue.path)}: required`];
+  const key = issue.path.at(-1);
+  const got = isPlainObject(value)
+    ? ''
+    : ` (got ${truncate(JSON.stringify(maskValue(typeof key === 'string' ? key : '', value)))})`;
+  return [`${where(issue.path)}: ${lowerFirst(issue.message)}${got}`];
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let current = raw;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function knownKeys(path: readonly PropertyKey[]): string[] | undefined {
+  let schema: z.ZodType = serviceConfigSchema;
+  for (const key of path) {
+    const base = unwrap(schema);
+    if (!(base instanceof z.ZodObject)) return undefined;
+    const child = (base.shape as Record<string, z.ZodType | undefined>)[String(key)];
+    if (!child) return undefined;
+    schema = child;
+  }
+  const base = unwrap(schema);
+  return base instanceof z.ZodObject ? Object.keys(base.shape) : undefined;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking, paths, freezing
+
+/** Keys whose values are secrets (`password`, `webhookSecret`, `apiToken`), not paths to them. */
+function isSecretKey(key: string): boolean {
+  return /(password|secret|token|apikey)$/i.test(key);
+}
+
+/** Hides the password of `scheme://user:password@host` and of `?password=` in a URL. */
+export function maskUrl(text: string): string {
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@')
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***');
+}
+
+function maskValue(key: string, value: unknown): unknown {
+  if (isSecretKey(key) && value !== '' && value !== undefined && value !== null) return '***';
+  if (typeof value === 'string') return maskUrl(value);
+  if (Array.isArray(value)) return value.map((v) => maskValue('', v));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(k, v)]));
+  }
+  return value;
+}
+
+/** A copy of `config` safe to show: secret values and passwords inside URLs masked as `***`. */
+export function maskServiceConfig(config: ServiceConfig): Record<string, unknown> {
+  return maskValue('', config) as Record<string, unknown>;
+}
+
+/** The effective configuration as YAML (secrets masked): valid input for `--config`. */
+export function renderServiceConfig(config: ServiceConfig): string {
+  return stringify(maskServiceConfig(config));
+}
+
+function resolvePaths(parsed: Parsed, cwd: string): ServiceConfig {
+  const dataDir = resolve(cwd, parsed.dataDir);
+  const path = (value: string | undefined, fallback: string): string =>
+    value === undefined ? join(dataDir, fallback) : resolve(cwd, value);
+  const url = parsed.store.url;
+  const { dir: logsDir, ...logs } = parsed.logs;
+  const { dir: backupDir, ...backup } = parsed.backup;
+  return {
+    ...parsed,
+    dataDir,
+    server: {
+      ...parsed.server,
+      ...(parsed.server.tls && {
+        tls: {
+          certFile: resolve(cwd, parsed.server.tls.certFile),
+          keyFile: resolve(cwd, parsed.server.tls.keyFile),
+        },
+      }),
+    },
+    store: {
+      url: url !== undefined && (isPostgresUrl(url) || url === ':memory:') ? url : path(url, 'flowtrack.db'),
+    },
+    // Derived paths first, as an admin would write them.
+    logs: { dir: path(logsDir, 'logs'), ...logs },
+    auth: { ...parsed.auth, jwtSecretFile: path(parsed.auth.jwtSecretFile, 'jwt-secret') },
+    backup: { dir: path(backupDir, 'backups'), ...backup },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
