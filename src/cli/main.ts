@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { describeError, FlowTrackError } from '../util/errors.js';
 import { analyzeCommand } from './analyze-command.js';
 import { detectorsCommand } from './detectors-command.js';
+import { configCommand } from './config-command.js';
+import { dbCommand } from './db-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -18,7 +20,9 @@ function buildProgram(): Command {
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(analyzeCommand())
-    .addCommand(detectorsCommand());
+    .addCommand(detectorsCommand())
+    .addCommand(configCommand())
+    .addCommand(dbCommand());
 }
 
 async function main(): Promise<void> {
