@@ -11,6 +11,8 @@ import { analyzeCommand } from './analyze-command.js';
 import { detectorsCommand } from './detectors-command.js';
 import { configCommand } from './config-command.js';
 import { dbCommand } from './db-command.js';
+import { serveCommand } from './serve-command.js';
+import { userCommand } from './user-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -19,9 +21,11 @@ function buildProgram(): Command {
     .description('FlowTrack: network security monitor and traffic analyser')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
+    .addCommand(serveCommand())
     .addCommand(analyzeCommand())
     .addCommand(detectorsCommand())
     .addCommand(configCommand())
+    .addCommand(userCommand())
     .addCommand(dbCommand());
 }
 

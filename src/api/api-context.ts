@@ -1,0 +1,51 @@
+/**
+ * What the API is given by the composition root (`flowtrack serve`, or a test): the store, the
+ * auth services, the logs and the options it needs. Routes receive this and nothing global, so a
+ * test builds a real API on a temporary store and real log files.
+ */
+
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Store } from '../store/store.js';
+import type { TokenService } from './auth/token-service.js';
+import type { LoginGuard } from './auth/login-guard.js';
+import type { SetupToken } from './auth/setup-token.js';
+import type { SecurityLog } from '../logs/security-log.js';
+
+export interface ApiOptions {
+  /** Origins allowed to call the API from a browser; empty: CORS closed. */
+  corsOrigins: readonly string[];
+  bodyLimitBytes: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
+  /** Requests per minute per client address, and login attempts per minute per address. */
+  rateLimit: { perMinute: number; loginPerMinute: number };
+  /** Certificate and key (PEM): the API then speaks HTTPS only. */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export interface ApiDeps {
+  store: Store;
+  tokens: TokenService;
+  loginGuard: LoginGuard;
+  securityLog: SecurityLog;
+  /** Folder of the server and security log files (read by /api/logs). */
+  logDir: string;
+  /** The one-time token that creates the first admin; null once an admin exists. */
+  setupToken: SetupToken | null;
+  options: ApiOptions;
+  /** Wall clock, epoch milliseconds (tests pass their own). */
+  now: () => number;
+  /** The server's logger (pino); the app logs requests and errors through it. */
+  logger?: FastifyBaseLogger;
+}
+
+/** The Fastify instance with zod schemas for typed requests. */
+export type Api = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;

@@ -1,0 +1,87 @@
+/**
+ * Alerts (the original design's "anomalies"): viewers list and filter them, analysts acknowledge
+ * and resolve them. A change by an analyst is audited and never undone by the pipeline's updates.
+ */
+
+import { z } from 'zod';
+import { ALERT_TYPES, SEVERITIES } from '../../alerts/alert.js';
+import type { Api, ApiDeps } from '../api-context.js';
+import { userOf } from '../access-control.js';
+import { audit } from '../audit.js';
+import { defined, toMicros } from './defined.js';
+import { address, pageSchema, timeMs } from './traffic-routes.js';
+
+const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an alert id') }).strict();
+
+export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
+  const alerts = deps.store.alerts;
+
+  app.get(
+    '/api/anomalies',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Alerts, newest first, filtered by type, severity, status, time and address',
+        tags: ['alerts'],
+        querystring: z
+          .object({
+            type: z.enum(ALERT_TYPES).optional(),
+            severity: z.enum(SEVERITIES).optional(),
+            status: z.enum(STATUSES).optional(),
+            from: timeMs.optional(),
+            to: timeMs.optional(),
+            src: address.optional(),
+            dst: address.optional(),
+            ...pageSchema,
+          })
+          .strict(),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return alerts.listAlerts(
+        defined({
+          type: q.type,
+          severity: q.severity,
+          status: q.status,
+          fromUs: toMicros(q.from),
+          toUs: toMicros(q.to),
+          src: q.src,
+          dst: q.dst,
+          limit: q.limit,
+          cursor: q.cursor,
+        }),
+      );
+    },
+  );
+
+  for (const action of ['acknowledge', 'resolve'] as const) {
+    app.post(
+      `/api/anomalies/:id/${action}`,
+      {
+        config: { access: 'analyst' },
+        schema: {
+          summary: `${action === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alert`,
+          tags: ['alerts'],
+          params: idParams,
+        },
+      },
+      async (request) => {
+        const before = await alerts.findById(request.params.id);
+        const by = userOf(request).username;
+        const after =
+          action === 'acknowledge'
+            ? await alerts.acknowledge(request.params.id, by, deps.now())
+            : await alerts.resolve(request.params.id, by, deps.now());
+        await audit(deps, request, {
+          action: `alert.${action}`,
+          target: request.params.id,
+          before: before && { status: before.status },
+          after: { status: after.status },
+        });
+        return after;
+      },
+    );
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Starts the FlowTrack service from its configuration: log files, the store (migrated), the
+ * signing key, the auth services, the HTTP API and the background jobs (retention). It prints the
+ * one-time setup token when no admin exists (to the console, never to a log file). Everything it
+ * opens is closed by `close()`, in reverse order.
+ */
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { ServiceConfig } from '../config/service-config.js';
+import { createLogFile, type LogFile } from '../logs/log-files.js';
+import { SecurityLog } from '../logs/security-log.js';
+import { openStore, type Store } from '../store/store.js';
+import { startRetention } from '../store/retention.js';
+import { loadOrCreateSigningKey } from '../api/auth/signing-key.js';
+import { TokenService } from '../api/auth/token-service.js';
+import { LoginGuard } from '../api/auth/login-guard.js';
+import { createSetupToken } from '../api/auth/setup-token.js';
+import { buildApi } from '../api/app.js';
+import type { Api } from '../api/api-context.js';
+import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
+import { describeError } from '../util/errors.js';
+
+const DAY_MS = 86_400_000;
+
+export interface RunningServer {
+  /** Where the API listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  app: Api;
+  store: Store;
+  /** Set when no admin existed at start: the token that creates the first one. */
+  setupToken: string | null;
+  close(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  /** Where to print the setup token and the start-up line (default: standard error). */
+  print?: (line: string) => void;
+  now?: () => number;
+}
+
+export async function startServer(
+  config: ServiceConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const now = options.now ?? Date.now;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const logOptions = {
+    dir: config.logs.dir,
+    maxSize: config.logs.maxSize,
+    interval: config.logs.interval,
+    maxFiles: config.logs.maxFiles,
+    compress: config.logs.compress,
+  };
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const serverLog: LogFile = createLogFile({ ...logOptions, name: SERVER_LOG, level: config.logs.level });
+    closers.push(() => serverLog.close());
+    const securityLogFile = createLogFile({ ...logOptions, name: SECURITY_LOG, level: 'info' });
+    closers.push(() => securityLogFile.close());
+
+    const store = await openStore(config.store.url);
+    closers.push(() => store.close());
+    const key = await loadOrCreateSigningKey(config.auth.jwtSecretFile);
+    const tokens = new TokenService({
+      key,
+      refreshTokens: store.refreshTokens,
+      accessTtlSeconds: config.auth.accessTokenTtlSeconds,
+      refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      now,
+    });
+    const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
+    const tls = config.server.tls;
+    const app = await buildApi({
+      store,
+      tokens,
+      loginGuard: new LoginGuard({ ...config.auth.lockout, now }),
+      securityLog: new SecurityLog(securityLogFile.logger),
+      logDir: config.logs.dir,
+      setupToken: setup,
+      now,
+      logger: serverLog.logger,
+      options: {
+        corsOrigins: config.server.corsOrigins,
+        bodyLimitBytes: config.server.bodyLimitBytes,
+        trustProxy: config.server.trustProxy,
+        rateLimit: config.rateLimit,
+        ...(tls && { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }),
+      },
+    });
+    closers.push(() => app.close());
+
+    const r = config.retention;
+    const retention = startRetention(
+      store,
+      {
+        flowsMaxAgeMs: r.flowsDays * DAY_MS,
+        rollupsMaxAgeMs: r.flowsDays * DAY_MS,
+        alertsMaxAgeMs: r.alertsDays * DAY_MS,
+        healthSamplesMaxAgeMs: r.healthDays * DAY_MS,
+        auditEventsMaxAgeMs: r.auditDays * DAY_MS,
+        maxSizeBytes: r.maxDatabaseMB > 0 ? r.maxDatabaseMB * 1024 * 1024 : null,
+      },
+      r.intervalMinutes * 60_000,
+      { onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'retention failed') },
+    );
+    closers.push(() => Promise.resolve(retention.stop()));
+
+    const address = await app.listen({ host: config.server.host, port: config.server.port });
+    serverLog.logger.info({ address, store: store.location }, 'FlowTrack server started');
+    print(
+      `flowtrack: serving the API at ${address}/api (store: ${store.location}, logs: ${config.logs.dir})`,
+    );
+    if (setup) {
+      print(
+        `flowtrack: no admin exists yet. Create one within an hour with this one-time setup token:\n` +
+          `  ${setup.token}\n` +
+          `  (POST /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
+      );
+    }
+    return { url: address, app, store, setupToken: setup?.token ?? null, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The API through real HTTP (a real server on 127.0.0.1, SQLite store, real log files): each role
+ * gets exactly what it should, bad and forged tokens are refused, hostile filter values are refused
+ * and land in the security log, and the login rate limit and lockout hold.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GOOD_PASSWORD, startTestServer, type TestServer } from './helpers/api-server.js';
+
+type Who = 'anonymous' | 'viewer' | 'analyst' | 'admin';
+const ORDER: Who[] = ['anonymous', 'viewer', 'analyst', 'admin'];
+
+/** Every route of the API with the least role that may call it. */
+const MATRIX: { method: string; path: string; route: string; needs: Who; body?: unknown }[] = [
+  { method: 'GET', path: '/api/traffic', route: '/api/traffic', needs: 'viewer' },
+  { method: 'GET', path: '/api/flows', route: '/api/flows', needs: 'viewer' },
+  { method: 'GET', path: '/api/anomalies', route: '/api/anomalies', needs: 'viewer' },
+  { method: 'GET', path: '/api/system_health', route: '/api/system_health', needs: 'viewer' },
+  { method: 'GET', path: '/api/auth/me', route: '/api/auth/me', needs: 'viewer' },
+  {
+    method: 'POST',
+    path: '/api/anomalies/port_scan-1/acknowledge',
+    route: '/api/anomalies/{id}/acknowledge',
+    needs: 'analyst',
+  },
+  {
+    method: 'POST',
+    path: '/api/anomalies/port_scan-1/resolve',
+    route: '/api/anomalies/{id}/resolve',
+    needs: 'analyst',
+  },
+  { method: 'GET', path: '/api/users', route: '/api/users', needs: 'admin' },
+  {
+    method: 'POST',
+    path: '/api/users',
+    route: '/api/users',
+    needs: 'admin',
+    body: { username: 'new-user', password: GOOD_PASSWORD, role: 'viewer' },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/users/999',
+    route: '/api/users/{id}',
+    needs: 'admin',
+    body: { role: 'viewer' },
+  },
+  { method: 'DELETE', path: '/api/users/999', route: '/api/users/{id}', needs: 'admin' },
+  { method: 'GET', path: '/api/logs', route: '/api/logs', needs: 'admin' },
+  { method: 'GET', path: '/api/logs/security', route: '/api/logs/security', needs: 'admin' },
+  { method: 'GET', path: '/api/logs/audit', route: '/api/logs/audit', needs: 'admin' },
+];
+/** Routes anyone may call (they need no token by design). */
+const PUBLIC = ['/api/auth/login', '/api/auth/refresh', '/api/auth/setup', '/api/health'];
+/** Routes that need a body tested elsewhere in this file, with the role they need. */
+const ELSEWHERE: Record<string, Who> = { '/api/auth/logout': 'viewer', '/api/auth/password': 'viewer' };
+
+let t: TestServer;
+const tokens: Partial<Record<Who, { accessToken: string; refreshToken: string; id: number }>> = {};
+
+async function securityEvents(kind: string): Promise<Record<string, unknown>[]> {
+  // The log file is written asynchronously: poll briefly.
+  for (let i = 0; i < 20; i++) {
+    const res = await t.request('GET', `/api/logs/security?kind=${kind}&limit=1000`, {
+      token: tokens.admin!.accessToken,
+    });
+    const entries = (res.body as { entries: Record<string, unknown>[] }).entries;
+    if (entries.length > 0) return entries;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+
+beforeAll(async () => {
+  // Many sign-ins from one address: the login rate limit is tested on its own server below.
+  t = await startTestServer({ FLOWTRACK_RATE_LIMIT_LOGIN_PER_MINUTE: '1000' });
+  tokens.admin = await t.signIn('ada', 'admin');
+  tokens.analyst = await t.signIn('ana', 'analyst');
+  tokens.viewer = await t.signIn('vic', 'viewer');
+  await t.server.store.alerts.upsertAlerts(
+    [
+      {
+        id: 'port_scan-1',
+        type: 'port_scan',
+        severity: 'medium',
+        src: '192.0.2.7',
+        dst: '198.51.100.1',
+        start: 1_700_000_000_000_000,
+        end: 1_700_000_001_000_000,
+        updates: 1,
+        counters: { ports: 100 },
+        summary: '192.0.2.7 probed 100 ports of 198.51.100.1',
+        evidence: { thresholds: [] },
+      },
+    ] as never,
+    Date.now(),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await t.close();
+});
+
+describe('API roles (real HTTP)', () => {
+  it('the matrix covers every route the OpenAPI document lists', async () => {
+    const doc = (await t.request('GET', '/api/docs')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const listed = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const covered = new Set([
+      ...MATRIX.map((r) => `${r.method} ${r.route}`),
+      ...PUBLIC.map((p) => `${p === '/api/health' ? 'GET' : 'POST'} ${p}`),
+      ...Object.keys(ELSEWHERE).map((p) => `POST ${p}`),
+    ]);
+    expect(listed.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  for (const route of MATRIX) {
+    for (const who of ORDER) {
+      const allowed = ORDER.indexOf(who) >= ORDER.indexOf(route.needs);
+      it(`${route.method} ${route.path} as ${who}: ${allowed ? 'allowed' : 'refused'}`, async () => {
+        const token = who === 'anonymous' ? undefined : tokens[who]!.accessToken;
+        const res = await t.request(route.method, route.path, {
+          ...(token === undefined ? {} : { token }),
+          ...(route.body === undefined ? {} : { body: { ...(route.body as object) } }),
+        });
+        if (allowed) {
+          expect([401, 403]).not.toContain(res.status);
+          expect(res.status).toBeLessThan(500);
+        } else {
+          expect(res.status).toBe(who === 'anonymous' ? 401 : 403);
+        }
+      });
+    }
+  }
+
+  it('a refused role is recorded in the security log', async () => {
+    const events = await securityEvents('forbidden');
+    expect(events.some((e) => e.user === 'vic' && e.required === 'admin')).toBe(true);
+  });
+});
+
+describe('API tokens (real HTTP)', () => {
+  const key = (): Uint8Array =>
+    new Uint8Array(Buffer.from(readFileSync(join(t.dataDir, 'jwt-secret'), 'utf8').trim(), 'base64'));
+  const claims = (role: string) => ({ username: 'vic', role, typ: 'access' });
+
+  it('refuses an expired token', async () => {
+    const expired = await new SignJWT(claims('viewer'))
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(String(tokens.viewer!.id))
+      .setJti('x')
+      .setIssuer('flowtrack')
+      .setAudience('flowtrack-api')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 1800)
+      .sign(key());
+    const res = await t.request('GET', '/api/auth/me', { token: expired });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a token whose payload was changed (viewer made admin)', async () => {
+    const [header, payload, signature] = tokens.viewer!.accessToken.split('.') as [string, string, string];
+    const claimsIn = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = Buffer.from(JSON.stringify({ ...claimsIn, role: 'admin' })).toString('base64url');
+    const res = await t.request('GET', '/api/users', { token: `${header}.${forged}.${signature}` });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses an alg:none token', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        ...claims('admin'),
+        sub: String(tokens.viewer!.id),
+        jti: 'y',
+        iss: 'flowtrack',
+        aud: 'flowtrack-api',
+        iat: Math.floor(Date.now() / 1000),
+        exp: Math.floor(Date.now() / 1000) + 600,
+      }),
+    ).toString('base64url');
+    const res = await t.request('GET', '/api/users', { token: `${header}.${payload}.` });
+    expect(res.status).toBe(401);
+    const events = await securityEvents('token_invalid');
+    expect(events.some((e) => e.reason === 'alg_none' || e.reason === 'malformed')).toBe(true);
+  });
+
+  it('refuses a token signed with another key', async () => {
+    const other = await new SignJWT(claims('admin'))
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(String(tokens.viewer!.id))
+      .setJti('z')
+      .setIssuer('flowtrack')
+      .setAudience('flowtrack-api')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new Uint8Array(32).fill(7));
+    expect((await t.request('GET', '/api/users', { token: other })).status).toBe(401);
+  });
+
+  it('rotates refresh tokens and refuses one used after logout', async () => {
+    const session = await t.signIn('rita', 'viewer');
+    const refreshed = await t.request('POST', '/api/auth/refresh', {
+      body: { refreshToken: session.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
+    const next = refreshed.body as { accessToken: string; refreshToken: string };
+    expect(next.refreshToken).not.toBe(session.refreshToken);
+    const out = await t.request('POST', '/api/auth/logout', {
+      token: next.accessToken,
+      body: { refreshToken: next.refreshToken },
+    });
+    expect(out.status).toBe(204);
+    const after = await t.request('POST', '/api/auth/refresh', { body: { refreshToken: next.refreshToken } });
+    expect(after.status).toBe(401);
+    // The token rotated away earlier is refused too (reuse).
+    expect(
+      (await t.request('POST', '/api/auth/refresh', { body: { refreshToken: session.refreshToken } })).status,
+    ).toBe(401);
+  });
+
+  it('a password change ends the other sessions: their refresh tokens are refused', async () => {
+    const session = await t.signIn('pat', 'viewer');
+    const other = await t.request('POST', '/api/auth/login', {
+      body: { username: 'pat', password: GOOD_PASSWORD },
+    });
+    const otherTokens = other.body as { refreshToken: string };
+    const changed = await t.request('POST', '/api/auth/password', {
+      token: session.accessToken,
+      body: { currentPassword: GOOD_PASSWORD, newPassword: 'another-long-passphrase-42' },
+    });
+    expect(changed.status).toBe(204);
+    expect(
+      (await t.request('POST', '/api/auth/refresh', { body: { refreshToken: otherTokens.refreshToken } }))
+        .status,
+    ).toBe(401);
+  });
+
+  it('a disabled user is refused at once, although its access token has not expired', async () => {
+    const session = await t.signIn('dan', 'viewer');
+    expect((await t.request('GET', '/api/auth/me', { token: session.accessToken })).status).toBe(200);
+    const res = await t.request('PATCH', `/api/users/${session.id}`, {
+      token: tokens.admin!.accessToken,
+      body: { disabled: true },
+    });
+    expect(res.status).toBe(200);
+    expect((await t.request('GET', '/api/auth/me', { token: session.accessToken })).status).toBe(401);
+  });
+});
+
+describe('API input (real HTTP)', () => {
+  const hostile = [
+    ['/api/flows?port=80%27%20OR%201%3D1', 'querystring/port'],
+    ['/api/flows?address=1.2.3.4%27%3B%20DROP%20TABLE%20flows%3B--', 'querystring/address'],
+    ['/api/anomalies?src=%27%20OR%20%271%27%3D%271', 'querystring/src'],
+    ['/api/flows?protocol=tcp%22%29%3B', 'querystring/protocol'],
+    ['/api/logs/audit?action=..%2F..%2Fetc%2Fpasswd', 'querystring/action'],
+    ['/api/flows?limit=1&sort=1;DROP', 'querystring'],
+  ] as const;
+
+  for (const [path, field] of hostile) {
+    it(`refuses ${decodeURIComponent(path)} and logs it`, async () => {
+      const res = await t.request('GET', path, { token: tokens.admin!.accessToken });
+      expect(res.status).toBe(400);
+      const events = await securityEvents('bad_input');
+      expect(events.some((e) => String(e.field).startsWith(field))).toBe(true);
+    });
+  }
+
+  it('the flows table is still there and answers', async () => {
+    const res = await t.request('GET', '/api/flows?limit=5', { token: tokens.viewer!.accessToken });
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a body larger than the limit and a non-JSON body without crashing', async () => {
+    const big = await t.request('POST', '/api/auth/login', {
+      body: JSON.stringify({ username: 'x', password: 'y'.repeat(2_000_000) }),
+    });
+    expect(big.status).toBe(413);
+    const bad = await t.request('POST', '/api/auth/login', { body: '{"username":' });
+    expect(bad.status).toBe(400);
+    expect((await t.request('GET', '/api/health')).status).toBe(200);
+  });
+
+  it('sends security headers and no CORS permission by default', async () => {
+    const res = await fetch(`${t.server.url}/api/health`, { headers: { origin: 'https://evil.example' } });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('API login protection (real HTTP)', () => {
+  it('locks a user out after repeated failures, even with the right password, and logs it', async () => {
+    await t.signIn('lou', 'viewer');
+    for (let i = 0; i < 5; i++) {
+      const res = await t.request('POST', '/api/auth/login', {
+        body: { username: 'lou', password: `wrong-${i}` },
+      });
+      expect(res.status).toBe(401);
+    }
+    const locked = await t.request('POST', '/api/auth/login', {
+      body: { username: 'lou', password: GOOD_PASSWORD },
+    });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    const lockouts = await securityEvents('login_locked_out');
+    expect(lockouts.some((e) => e.user === 'lou')).toBe(true);
+    const failures = await securityEvents('login_failed');
+    expect(failures.filter((e) => e.user === 'lou').length).toBeGreaterThanOrEqual(5);
+    // Never the password itself.
+    const raw = readFileSync(join(t.dataDir, 'logs', 'security.log'), 'utf8');
+    expect(raw).not.toContain('wrong-1');
+    expect(raw).not.toContain(GOOD_PASSWORD);
+  });
+
+  it('limits login attempts per client address per minute', async () => {
+    const limited = await startTestServer({ FLOWTRACK_RATE_LIMIT_LOGIN_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.request('POST', '/api/auth/login', {
+          body: { username: `nobody${i}`, password: 'whatever-it-is' },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(statuses.slice(3)).toEqual([429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
