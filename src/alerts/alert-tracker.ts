@@ -14,12 +14,15 @@ export interface AlertTrackerOptions {
   maxOpen: number;
   /** Alerts kept in all; later ones are counted in `dropped` (a run can never grow without limit). */
   maxAlerts: number;
+  /** Put before each alert's number in its id: a server gives each run its own, so ids never repeat. */
+  idPrefix: string;
 }
 
 export const DEFAULT_ALERT_TRACKER_OPTIONS: AlertTrackerOptions = {
   mergeGapMicros: 300_000_000,
   maxOpen: 10_000,
   maxAlerts: 100_000,
+  idPrefix: '',
 };
 
 export class AlertTracker {
@@ -61,7 +64,7 @@ export class AlertTracker {
       return null;
     }
     const alert: Alert = {
-      id: `${r.type}-${++this.sequence}`,
+      id: `${r.type}-${this.options.idPrefix}${++this.sequence}`,
       type: r.type,
       severity: r.severity,
       src: r.src,

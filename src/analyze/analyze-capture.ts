@@ -30,6 +30,12 @@ export interface AnalyzeOptions {
   detect?: boolean;
   /** Detector option overrides (see detector-registry.ts). */
   detection?: DetectionSettings;
+  /** Receives each alert when it is raised and each time it grows. */
+  onAlert?: (alert: Alert) => void;
+  /** Put in every alert id (see AlertTrackerOptions.idPrefix). */
+  alertIdPrefix?: string;
+  /** Pauses reading while it returns a promise (see ReadCaptureOptions.waitForRoom). */
+  waitForRoom?: () => Promise<void> | null;
 }
 
 export interface AnalysisReport extends TrafficSummary {
@@ -69,7 +75,11 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     hostCapacity: options.hostCapacity ?? 65536,
   });
   const onFlow = options.onFlow;
-  const alerts = new AlertTracker();
+  const onAlert = options.onAlert;
+  const alerts = new AlertTracker(
+    options.alertIdPrefix === undefined ? {} : { idPrefix: options.alertIdPrefix },
+    onAlert && ((alert) => onAlert(alert)),
+  );
   const engine =
     options.detect === false ? null : new DetectionEngine(createDetectors(alerts, options.detection));
   const table = new FlowTable(flowOptions, (t, slot, reason) => {
@@ -102,11 +112,10 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     }
   };
 
-  const read = await readCapture(
-    path,
-    onPacket,
-    options.onProgress ? { onProgress: options.onProgress } : {},
-  );
+  const read = await readCapture(path, onPacket, {
+    ...(options.onProgress && { onProgress: options.onProgress }),
+    ...(options.waitForRoom && { waitForRoom: options.waitForRoom }),
+  });
   // Detectors see the flows that are still open before the flush ends them.
   engine?.finish(table.now);
   table.flush();

@@ -37,8 +37,18 @@ export interface ApiDeps {
   options: ApiOptions;
   /** Wall clock, epoch milliseconds (tests pass their own). */
   now: () => number;
+  /** What the pipeline has written to the store so far (shown by /api/system_health). */
+  ingest?: () => IngestStats;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
+}
+
+export interface IngestStats {
+  queued: number;
+  /** Rows committed to the database: these survive a crash. */
+  acknowledged: { flows: number; alerts: number };
+  dropped: { flows: number; alerts: number };
+  failed: { flows: number; alerts: number };
 }
 
 /** The Fastify instance with zod schemas for typed requests. */

@@ -34,6 +34,11 @@ export interface ReadCaptureOptions {
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
   /** Chunk size for file reads. */
   chunkBytes?: number;
+  /**
+   * Asked after each chunk whether reading must wait (a replay into a database that has fallen
+   * behind); a promise pauses the read until it settles. Live capture never waits.
+   */
+  waitForRoom?: () => Promise<void> | null;
 }
 
 /**
@@ -98,6 +103,8 @@ async function readPlainFile(
     parser.push(chunk);
     options.onProgress?.(bytesRead, file.size);
     if (parser.stopped) break;
+    const wait = options.waitForRoom?.();
+    if (wait) await wait;
   }
   parser.end();
   return finish(parser, false);
@@ -182,6 +189,8 @@ async function readStream(
       for await (const chunk of gunzip as AsyncIterable<Buffer>) {
         parser.push(chunk);
         options.onProgress?.(bytesRead, totalBytes);
+        const wait = options.waitForRoom?.();
+        if (wait) await wait;
         if (parser.stopped) break;
       }
     } catch (err) {

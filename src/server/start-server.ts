@@ -19,6 +19,9 @@ import { buildApi } from '../api/app.js';
 import type { Api } from '../api/api-context.js';
 import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
 import { describeError } from '../util/errors.js';
+import { StoreWriter } from '../store/store-writer.js';
+import { flowRowOf } from '../store/flow-repository.js';
+import { analyzeCapture } from '../analyze/analyze-capture.js';
 
 const DAY_MS = 86_400_000;
 
@@ -36,7 +39,12 @@ export interface StartServerOptions {
   /** Where to print the setup token and the start-up line (default: standard error). */
   print?: (line: string) => void;
   now?: () => number;
+  /** A capture file to run through the pipeline into the store once the API is up. */
+  replay?: string;
 }
+
+/** Rows the pipeline waits with beyond this queue while it replays a file. */
+const REPLAY_QUEUE_LIMIT = 20_000;
 
 export async function startServer(
   config: ServiceConfig,
@@ -72,6 +80,11 @@ export async function startServer(
       refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
       now,
     });
+    const writer = new StoreWriter(store.db, {
+      now,
+      onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
+    });
+    closers.push(() => writer.close());
     const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
     const tls = config.server.tls;
     const app = await buildApi({
@@ -83,6 +96,12 @@ export async function startServer(
       setupToken: setup,
       now,
       logger: serverLog.logger,
+      ingest: () => ({
+        queued: writer.queued,
+        acknowledged: writer.acknowledged,
+        dropped: writer.dropped,
+        failed: writer.failed,
+      }),
       options: {
         corsOrigins: config.server.corsOrigins,
         bodyLimitBytes: config.server.bodyLimitBytes,
@@ -119,6 +138,29 @@ export async function startServer(
         `flowtrack: no admin exists yet. Create one within an hour with this one-time setup token:\n` +
           `  ${setup.token}\n` +
           `  (POST /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
+      );
+    }
+    if (options.replay !== undefined) {
+      const file = options.replay;
+      // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
+      const runId = now().toString(36);
+      void analyzeCapture(file, {
+        onFlow: (flow) => writer.enqueueFlow(flowRowOf(flow)),
+        onAlert: (alert) => writer.enqueueAlert(alert),
+        alertIdPrefix: `${runId}-`,
+        waitForRoom: () => (writer.queued > REPLAY_QUEUE_LIMIT ? writer.flush() : null),
+      }).then(
+        async (report) => {
+          await writer.flush();
+          serverLog.logger.info({ file, packets: report.packets, flows: report.flows.total }, 'replay done');
+          print(
+            `flowtrack: replayed ${file}: ${report.packets} packets, ${report.flows.total} flows, ${report.alerts.length} alerts`,
+          );
+        },
+        (err: unknown) => {
+          serverLog.logger.error({ file, err: describeError(err) }, 'replay failed');
+          print(`flowtrack: replay of ${file} failed: ${describeError(err)}`);
+        },
       );
     }
     return { url: address, app, store, setupToken: setup?.token ?? null, close };

@@ -33,6 +33,7 @@ export function registerSystemRoutes(app: Api, deps: ApiDeps): void {
           node: process.version,
         },
         database: { dialect: deps.store.dialect, schemaVersion, sizeBytes },
+        ingest: deps.ingest?.() ?? null,
       };
     },
   );
