@@ -36,7 +36,7 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
     const timer = setTimeout(() => {
       fail(new Error(`server did not start: ${stderr}`));
     }, 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const m = /serving the API at (http:\/\/\S+)\/api/.exec(stderr);
       if (m) {
@@ -89,8 +89,8 @@ afterAll(() => {
 describe('kill -9 of flowtrack serve while it writes (real process, SQLite)', () => {
   it('loses nothing it acknowledged and opens clean', async () => {
     const { child, url } = await serve(['--replay', capture]);
-    let acknowledged = { flows: 0, alerts: 0 };
-    let queuedAtKill = 0;
+    let acknowledged: Health['ingest']['acknowledged'];
+    let queuedAtKill: number;
     try {
       const token = await signIn(url);
       const deadline = Date.now() + 60_000;
