@@ -55,7 +55,11 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
 /** Routes anyone may call (they need no token by design). */
 const PUBLIC = ['/api/auth/login', '/api/auth/refresh', '/api/auth/setup', '/api/health'];
 /** Routes that need a body tested elsewhere in this file, with the role they need. */
-const ELSEWHERE: Record<string, Who> = { '/api/auth/logout': 'viewer', '/api/auth/password': 'viewer' };
+const ELSEWHERE: Record<string, string> = {
+  'POST /api/auth/logout': 'viewer',
+  'POST /api/auth/password': 'viewer',
+  'GET /api/stream': 'viewer',
+};
 
 let t: TestServer;
 const tokens: Partial<Record<Who, { accessToken: string; refreshToken: string; id: number }>> = {};
@@ -114,7 +118,7 @@ describe('API roles (real HTTP)', () => {
     const covered = new Set([
       ...MATRIX.map((r) => `${r.method} ${r.route}`),
       ...PUBLIC.map((p) => `${p === '/api/health' ? 'GET' : 'POST'} ${p}`),
-      ...Object.keys(ELSEWHERE).map((p) => `POST ${p}`),
+      ...Object.keys(ELSEWHERE),
     ]);
     expect(listed.filter((r) => !covered.has(r))).toEqual([]);
   });
@@ -141,6 +145,31 @@ describe('API roles (real HTTP)', () => {
   it('a refused role is recorded in the security log', async () => {
     const events = await securityEvents('forbidden');
     expect(events.some((e) => e.user === 'vic' && e.required === 'admin')).toBe(true);
+  });
+});
+
+describe('API live stream (real HTTP)', () => {
+  it('streams rates to a viewer as server-sent events, and refuses anonymous clients', async () => {
+    expect((await t.request('GET', '/api/stream')).status).toBe(401);
+    const abort = new AbortController();
+    const res = await fetch(`${t.server.url}/api/stream`, {
+      headers: { authorization: `Bearer ${tokens.viewer!.accessToken}` },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!text.includes('event: rates') && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+    abort.abort();
+    expect(text).toContain('event: rates');
+    const data = /event: rates\ndata: (.*)\n/.exec(text)![1]!;
+    expect(JSON.parse(data)).toMatchObject({ type: 'rates', flowsPerSecond: 0 });
   });
 });
 

@@ -12,6 +12,7 @@ import type { TokenService } from './auth/token-service.js';
 import type { LoginGuard } from './auth/login-guard.js';
 import type { SetupToken } from './auth/setup-token.js';
 import type { SecurityLog } from '../logs/security-log.js';
+import type { LiveFeed } from '../server/live-feed.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -37,6 +38,8 @@ export interface ApiDeps {
   options: ApiOptions;
   /** Wall clock, epoch milliseconds (tests pass their own). */
   now: () => number;
+  /** Live rates and alerts for /api/stream. */
+  feed?: LiveFeed;
   /** What the pipeline has written to the store so far (shown by /api/system_health). */
   ingest?: () => IngestStats;
   /** The server's logger (pino); the app logs requests and errors through it. */

@@ -25,6 +25,7 @@ import { registerTrafficRoutes } from './routes/traffic-routes.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerLogRoutes } from './routes/log-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerStreamRoutes } from './routes/stream-routes.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -99,6 +100,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerAlertRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerSystemRoutes(app, deps);
+  registerStreamRoutes(app, deps);
   await app.ready();
   return app;
 }

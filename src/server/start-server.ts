@@ -22,6 +22,7 @@ import { describeError } from '../util/errors.js';
 import { StoreWriter } from '../store/store-writer.js';
 import { flowRowOf } from '../store/flow-repository.js';
 import { analyzeCapture } from '../analyze/analyze-capture.js';
+import { LiveFeed } from './live-feed.js';
 
 const DAY_MS = 86_400_000;
 
@@ -85,6 +86,11 @@ export async function startServer(
       onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
     });
     closers.push(() => writer.close());
+    const feed = new LiveFeed(now);
+    closers.push(() => {
+      feed.close();
+      return Promise.resolve();
+    });
     const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
     const tls = config.server.tls;
     const app = await buildApi({
@@ -96,6 +102,7 @@ export async function startServer(
       setupToken: setup,
       now,
       logger: serverLog.logger,
+      feed,
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,
@@ -145,8 +152,14 @@ export async function startServer(
       // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
       const runId = now().toString(36);
       void analyzeCapture(file, {
-        onFlow: (flow) => writer.enqueueFlow(flowRowOf(flow)),
-        onAlert: (alert) => writer.enqueueAlert(alert),
+        onFlow: (flow) => {
+          writer.enqueueFlow(flowRowOf(flow));
+          feed.countFlow(flow);
+        },
+        onAlert: (alert) => {
+          writer.enqueueAlert(alert);
+          feed.publishAlert(alert);
+        },
         alertIdPrefix: `${runId}-`,
         waitForRoom: () => (writer.queued > REPLAY_QUEUE_LIMIT ? writer.flush() : null),
       }).then(

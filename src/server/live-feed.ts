@@ -1,0 +1,70 @@
+/**
+ * What the API streams to open dashboards: once a second the rates of the traffic the pipeline
+ * finished (flows, packets and bytes of the flows that ended in that second), and each alert when
+ * it is raised or grows. Subscribers are bounded; a slow one never holds the pipeline up, since
+ * publishing only counts and calls the subscribers' non-blocking writers.
+ */
+
+import type { Alert } from '../alerts/alert.js';
+import type { FlowRecord } from '../flows/flow-record.js';
+
+export type LiveEvent =
+  | { type: 'rates'; at: number; flowsPerSecond: number; packetsPerSecond: number; bytesPerSecond: number }
+  | { type: 'alert'; alert: Alert };
+
+export type LiveSubscriber = (event: LiveEvent) => void;
+
+/** Open streams at most: each one costs a socket and a little work per event. */
+export const MAX_SUBSCRIBERS = 200;
+
+export class LiveFeed {
+  private readonly subscribers = new Set<LiveSubscriber>();
+  private flows = 0;
+  private packets = 0;
+  private bytes = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.timer = setInterval(() => {
+      this.emit({
+        type: 'rates',
+        at: this.now(),
+        flowsPerSecond: this.flows,
+        packetsPerSecond: this.packets,
+        bytesPerSecond: this.bytes,
+      });
+      this.flows = this.packets = this.bytes = 0;
+    }, 1000);
+    this.timer.unref();
+  }
+
+  countFlow(flow: FlowRecord): void {
+    this.flows++;
+    this.packets += flow.packetsToServer + flow.packetsToClient;
+    this.bytes += flow.bytesToServer + flow.bytesToClient;
+  }
+
+  publishAlert(alert: Alert): void {
+    this.emit({ type: 'alert', alert });
+  }
+
+  /** Adds a subscriber; returns its unsubscribe function, or null when the feed is full. */
+  subscribe(subscriber: LiveSubscriber): (() => void) | null {
+    if (this.subscribers.size >= MAX_SUBSCRIBERS) return null;
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.subscribers.clear();
+  }
+
+  private emit(event: LiveEvent): void {
+    for (const s of this.subscribers) s(event);
+  }
+}
