@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { GOOD_PASSWORD, startTestServer, type TestServer } from './helpers/api-server.js';
 
 type Who = 'anonymous' | 'viewer' | 'analyst' | 'admin';
@@ -158,13 +159,11 @@ describe('API live stream (real HTTP)', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reader = res.body!.getReader();
     let text = '';
     const deadline = Date.now() + 5000;
-    while (!text.includes('event: rates') && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString();
+    for await (const chunk of Readable.fromWeb(res.body!)) {
+      text += (chunk as Buffer).toString();
+      if (text.includes('event: rates') || Date.now() > deadline) break;
     }
     abort.abort();
     expect(text).toContain('event: rates');
