@@ -49,6 +49,15 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     body: { role: 'viewer' },
   },
   { method: 'DELETE', path: '/api/users/999', route: '/api/users/{id}', needs: 'admin' },
+  { method: 'GET', path: '/api/firewall/rules', route: '/api/firewall/rules', needs: 'viewer' },
+  {
+    method: 'POST',
+    path: '/api/firewall/rules',
+    route: '/api/firewall/rules',
+    needs: 'admin',
+    body: { action: 'drop', src: '192.0.2.0/24', protocol: 'tcp', port: 23, comment: 'no telnet' },
+  },
+  { method: 'DELETE', path: '/api/firewall/rules/999', route: '/api/firewall/rules/{id}', needs: 'admin' },
   { method: 'GET', path: '/api/logs', route: '/api/logs', needs: 'admin' },
   { method: 'GET', path: '/api/logs/security', route: '/api/logs/security', needs: 'admin' },
   { method: 'GET', path: '/api/logs/audit', route: '/api/logs/audit', needs: 'admin' },
@@ -146,6 +155,44 @@ describe('API roles (real HTTP)', () => {
   it('a refused role is recorded in the security log', async () => {
     const events = await securityEvents('forbidden');
     expect(events.some((e) => e.user === 'vic' && e.required === 'admin')).toBe(true);
+  });
+});
+
+describe('API firewall rules (real HTTP)', () => {
+  it('adds, lists and removes a rule, audited, and refuses malformed ones', async () => {
+    const admin = tokens.admin!.accessToken;
+    const added = await t.request('POST', '/api/firewall/rules', {
+      token: admin,
+      body: {
+        action: 'drop',
+        src: '2001:db8::/32',
+        protocol: 'udp',
+        port: 161,
+        comment: 'SNMP from outside',
+      },
+    });
+    expect(added.status).toBe(201);
+    const rule = added.body as { id: number; family: string };
+    expect(rule.family).toBe('ip6');
+    const listed = await t.request('GET', '/api/firewall/rules', { token: tokens.viewer!.accessToken });
+    expect((listed.body as { items: { id: number }[] }).items.map((r) => r.id)).toContain(rule.id);
+    for (const body of [
+      { action: 'drop', src: '10.0.0.0/33' },
+      { action: 'drop', src: '10.0.0.1; flush ruleset' },
+      { action: 'drop', src: '10.0.0.1', dst: '2001:db8::1' },
+      { action: 'drop', port: 22 },
+      { action: 'drop', protocol: 'icmpv6', src: '10.0.0.1' },
+      { action: 'accept-all' },
+      { action: 'drop', comment: '"; nft flush ruleset; "' },
+    ]) {
+      expect((await t.request('POST', '/api/firewall/rules', { token: admin, body })).status).toBe(400);
+    }
+    expect((await t.request('DELETE', `/api/firewall/rules/${rule.id}`, { token: admin })).status).toBe(204);
+    const log = await t.request('GET', '/api/logs/audit?action=firewall.rule.delete', { token: admin });
+    expect((log.body as { items: { target: string; actor: string }[] }).items[0]).toMatchObject({
+      target: String(rule.id),
+      actor: 'ada',
+    });
   });
 });
 

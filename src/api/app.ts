@@ -26,6 +26,7 @@ import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerLogRoutes } from './routes/log-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerStreamRoutes } from './routes/stream-routes.js';
+import { registerFirewallRoutes } from './routes/firewall-routes.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -101,6 +102,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerLogRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerStreamRoutes(app, deps);
+  registerFirewallRoutes(app, deps);
   await app.ready();
   return app;
 }

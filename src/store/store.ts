@@ -14,6 +14,7 @@ import { migrateStore, schemaVersionOf } from './migrate-store.js';
 import { openPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SettingsRepository } from './settings-repository.js';
+import { FirewallRuleRepository } from './firewall-rule-repository.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
 import type { DialectName, StoreDialect } from './store-dialect.js';
 import { StoreRefreshTokenRepository } from './store-refresh-token-repository.js';
@@ -41,6 +42,7 @@ export interface Store {
   readonly refreshTokens: StoreRefreshTokenRepository;
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
+  readonly firewallRules: FirewallRuleRepository;
   /** The number of the newest migration applied (0 for an empty database). */
   schemaVersion(): Promise<number>;
   /** The database's size on disk (SQLite page_count * page_size, PostgreSQL pg_database_size). */
@@ -96,6 +98,7 @@ function storeOf(dialect: StoreDialect, now: () => number): Store {
     refreshTokens: new StoreRefreshTokenRepository(db, now),
     audit: new AuditRepository(db),
     settings: new SettingsRepository(db),
+    firewallRules: new FirewallRuleRepository(db),
     schemaVersion: () => schemaVersionOf(store),
     sizeBytes: () => dialect.sizeBytes(),
     dataBytes: () => dialect.dataBytes(),

@@ -639,6 +639,36 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
       });
     });
 
+    describe('firewall rules', () => {
+      it('keeps rules, lists those in force, and deletes one giving it back', async () => {
+        const base = {
+          family: 'ip',
+          src: '192.0.2.0/24',
+          dst: null,
+          protocol: 'tcp',
+          port: 23,
+          comment: 'no telnet',
+          createdBy: 'alice',
+          createdAt: BASE_MS,
+        };
+        const lasting = await store.firewallRules.create({ ...base, action: 'drop', expiresAt: null });
+        const brief = await store.firewallRules.create({
+          ...base,
+          action: 'reject',
+          expiresAt: BASE_MS + 1000,
+        });
+        expect(await store.firewallRules.findById(lasting.id)).toEqual(lasting);
+        expect((await store.firewallRules.list(BASE_MS + 500)).map((r) => r.id)).toEqual([
+          lasting.id,
+          brief.id,
+        ]);
+        expect((await store.firewallRules.list(BASE_MS + 1000)).map((r) => r.id)).toEqual([lasting.id]);
+        expect((await store.firewallRules.list(null)).length).toBe(2);
+        expect(await store.firewallRules.delete(brief.id)).toEqual(brief);
+        await expect(store.firewallRules.delete(brief.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      });
+    });
+
     describe('hostile filter values', () => {
       it('are plain values: they match nothing and change nothing', async () => {
         await store.flows.insertFlows(variedFlows());
