@@ -13,6 +13,7 @@ import { configCommand } from './config-command.js';
 import { dbCommand } from './db-command.js';
 import { serveCommand } from './serve-command.js';
 import { userCommand } from './user-command.js';
+import { backupCommand } from './backup-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -26,7 +27,8 @@ function buildProgram(): Command {
     .addCommand(detectorsCommand())
     .addCommand(configCommand())
     .addCommand(userCommand())
-    .addCommand(dbCommand());
+    .addCommand(dbCommand())
+    .addCommand(backupCommand());
 }
 
 async function main(): Promise<void> {
