@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GOOD_PASSWORD, startTestServer, type TestServer } from './helpers/api-server.js';
@@ -58,6 +58,15 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     body: { action: 'drop', src: '192.0.2.0/24', protocol: 'tcp', port: 23, comment: 'no telnet' },
   },
   { method: 'DELETE', path: '/api/firewall/rules/999', route: '/api/firewall/rules/{id}', needs: 'admin' },
+  { method: 'GET', path: '/api/backups', route: '/api/backups', needs: 'admin' },
+  { method: 'POST', path: '/api/backup/create', route: '/api/backup/create', needs: 'admin' },
+  {
+    method: 'POST',
+    path: '/api/backup/restore',
+    route: '/api/backup/restore',
+    needs: 'admin',
+    body: { name: 'flowtrack-20250101T000000.000Z-v1.ftbak' },
+  },
   { method: 'GET', path: '/api/logs', route: '/api/logs', needs: 'admin' },
   { method: 'GET', path: '/api/logs/security', route: '/api/logs/security', needs: 'admin' },
   { method: 'GET', path: '/api/logs/audit', route: '/api/logs/audit', needs: 'admin' },
@@ -193,6 +202,79 @@ describe('API firewall rules (real HTTP)', () => {
       target: String(rule.id),
       actor: 'ada',
     });
+  });
+});
+
+describe('API backup and restore (real HTTP)', () => {
+  it('restores the backed-up data, refuses hostile names and corrupt files, and keeps the live data then', async () => {
+    const admin = tokens.admin!.accessToken;
+    const rules = async (): Promise<unknown> =>
+      ((await t.request('GET', '/api/firewall/rules', { token: admin })).body as { items: unknown[] }).items;
+    const users = async (): Promise<string[]> =>
+      (
+        (await t.request('GET', '/api/users', { token: admin })).body as { items: { username: string }[] }
+      ).items
+        .map((u) => u.username)
+        .sort();
+    await t.request('POST', '/api/firewall/rules', {
+      token: admin,
+      body: { action: 'drop', src: '198.51.100.9' },
+    });
+    const rulesBefore = await rules();
+    const usersBefore = await users();
+
+    const made = await t.request('POST', '/api/backup/create', { token: admin });
+    expect(made.status).toBe(201);
+    const name = (made.body as { name: string }).name;
+    expect(JSON.stringify(made.body)).not.toContain(t.dataDir);
+    const listed = await t.request('GET', '/api/backups', { token: admin });
+    expect((listed.body as { items: { name: string }[] }).items.map((b) => b.name)).toContain(name);
+
+    // Change the data after the backup.
+    await t.request('POST', '/api/firewall/rules', {
+      token: admin,
+      body: { action: 'reject', dst: '203.0.113.0/24' },
+    });
+    const victim = await t.signIn('temp-user', 'viewer');
+    expect(await users()).toContain('temp-user');
+
+    // Hostile names never reach the file system.
+    for (const bad of [
+      '../flowtrack.db',
+      '/etc/passwd',
+      '..%2f..%2fx.ftbak',
+      `${name}/../../x`,
+      'a\u0000.ftbak',
+    ]) {
+      const res = await t.request('POST', '/api/backup/restore', { token: admin, body: { name: bad } });
+      expect(res.status).toBe(400);
+    }
+    const refused = await securityEvents('bad_input');
+    expect(refused.some((e) => e.field === 'body/name')).toBe(true);
+
+    // A corrupt copy of the backup is refused and changes nothing.
+    const dir = join(t.dataDir, 'backups');
+    const bytes = readFileSync(join(dir, name));
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
+    const corruptName = name.replace(/\.\d{3}Z/, '.999Z');
+    writeFileSync(join(dir, corruptName), bytes);
+    const corrupt = await t.request('POST', '/api/backup/restore', {
+      token: admin,
+      body: { name: corruptName },
+    });
+    expect(corrupt.status).toBe(400);
+    expect((corrupt.body as { error: string }).error).toBe('BAD_BACKUP');
+    expect(await users()).toContain('temp-user');
+
+    const restored = await t.request('POST', '/api/backup/restore', { token: admin, body: { name } });
+    expect(restored.status).toBe(200);
+    expect((restored.body as { previous: string | null }).previous).not.toBeNull();
+    expect(await rules()).toEqual(rulesBefore);
+    expect(await users()).toEqual(usersBefore);
+    // The user created after the backup is gone, and so is its session.
+    expect((await t.request('GET', '/api/auth/me', { token: victim.accessToken })).status).toBe(401);
+    const log = await t.request('GET', '/api/logs/audit?action=backup.restore', { token: admin });
+    expect((log.body as { items: { target: string }[] }).items[0]?.target).toBe(name);
   });
 });
 

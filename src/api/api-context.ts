@@ -13,6 +13,7 @@ import type { LoginGuard } from './auth/login-guard.js';
 import type { SetupToken } from './auth/setup-token.js';
 import type { SecurityLog } from '../logs/security-log.js';
 import type { LiveFeed } from '../server/live-feed.js';
+import type { BackupService } from './routes/backup-routes.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -38,6 +39,8 @@ export interface ApiDeps {
   options: ApiOptions;
   /** Wall clock, epoch milliseconds (tests pass their own). */
   now: () => number;
+  /** Backups of the store (the backup routes answer NOT_FOUND without it). */
+  backups?: BackupService;
   /** Live rates and alerts for /api/stream. */
   feed?: LiveFeed;
   /** What the pipeline has written to the store so far (shown by /api/system_health). */

@@ -27,6 +27,7 @@ import { registerLogRoutes } from './routes/log-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerStreamRoutes } from './routes/stream-routes.js';
 import { registerFirewallRoutes } from './routes/firewall-routes.js';
+import { registerBackupRoutes } from './routes/backup-routes.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -103,6 +104,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerSystemRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerFirewallRoutes(app, deps);
+  registerBackupRoutes(app, deps);
   await app.ready();
   return app;
 }

@@ -23,6 +23,17 @@ import { StoreWriter } from '../store/store-writer.js';
 import { flowRowOf } from '../store/flow-repository.js';
 import { analyzeCapture } from '../analyze/analyze-capture.js';
 import { LiveFeed } from './live-feed.js';
+import { StoreHolder } from './store-holder.js';
+import {
+  createBackup,
+  listBackups,
+  resolveBackupName,
+  restoreBackup,
+  startBackupSchedule,
+  verifyBackup,
+} from '../store/backup.js';
+import type { BackupService } from '../api/routes/backup-routes.js';
+import { ErrorCode, FlowTrackError } from '../util/errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -71,26 +82,78 @@ export async function startServer(
     const securityLogFile = createLogFile({ ...logOptions, name: SECURITY_LOG, level: 'info' });
     closers.push(() => securityLogFile.close());
 
-    const store = await openStore(config.store.url);
+    const store = new StoreHolder(await openStore(config.store.url));
     closers.push(() => store.close());
     const key = await loadOrCreateSigningKey(config.auth.jwtSecretFile);
     const tokens = new TokenService({
       key,
-      refreshTokens: store.refreshTokens,
+      // Through the holder at each call: a restore replaces the repository.
+      refreshTokens: {
+        insert: (record) => store.refreshTokens.insert(record),
+        find: (hash) => store.refreshTokens.find(hash),
+        revoke: (hash, at) => store.refreshTokens.revoke(hash, at),
+        revokeFamily: (family, at) => store.refreshTokens.revokeFamily(family, at),
+        revokeAllForUser: (userId, at) => store.refreshTokens.revokeAllForUser(userId, at),
+      },
       accessTtlSeconds: config.auth.accessTokenTtlSeconds,
       refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
       now,
     });
-    const writer = new StoreWriter(store.db, {
-      now,
-      onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
-    });
+    const newWriter = (): StoreWriter =>
+      new StoreWriter(store.db, {
+        now,
+        onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
+      });
+    let writer = newWriter();
     closers.push(() => writer.close());
     const feed = new LiveFeed(now);
     closers.push(() => {
       feed.close();
       return Promise.resolve();
     });
+    const backupDir = config.backup.dir;
+    const connectionUrl = store.dialect === 'postgres' ? { connectionUrl: config.store.url } : {};
+    let restoring = false;
+    const backups: BackupService = {
+      list: () => listBackups(backupDir),
+      create: () => createBackup(store, backupDir, { now, ...connectionUrl }),
+      restore: async (name) => {
+        if (restoring) throw new FlowTrackError(ErrorCode.CONFLICT, 'a restore is already under way');
+        restoring = true;
+        try {
+          const path = resolveBackupName(backupDir, name);
+          // Checked before anything stops: a bad file leaves the service as it was.
+          await verifyBackup(path);
+          await writer.close();
+          await store.close();
+          try {
+            return await restoreBackup(config.store.url, path, { now });
+          } finally {
+            // The restored database, or the previous one when the restore gave up.
+            store.replace(await openStore(config.store.url));
+            writer = newWriter();
+          }
+        } finally {
+          restoring = false;
+        }
+      },
+    };
+    if (config.backup.intervalHours > 0) {
+      const schedule = startBackupSchedule(
+        store,
+        backupDir,
+        config.backup.intervalHours * 3_600_000,
+        config.backup.keep,
+        {
+          now,
+          ...connectionUrl,
+          onBackup: (info) =>
+            serverLog.logger.info({ backup: info.name, bytes: info.bytes }, 'scheduled backup made'),
+          onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'scheduled backup failed'),
+        },
+      );
+      closers.push(() => schedule.stop());
+    }
     const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
     const tls = config.server.tls;
     const app = await buildApi({
@@ -103,6 +166,7 @@ export async function startServer(
       now,
       logger: serverLog.logger,
       feed,
+      backups,
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,

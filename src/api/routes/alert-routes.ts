@@ -15,8 +15,6 @@ const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an alert id') }).strict();
 
 export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
-  const alerts = deps.store.alerts;
-
   app.get(
     '/api/anomalies',
     {
@@ -40,7 +38,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
     },
     async (request) => {
       const q = request.query;
-      return alerts.listAlerts(
+      return deps.store.alerts.listAlerts(
         defined({
           type: q.type,
           severity: q.severity,
@@ -68,12 +66,12 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
         },
       },
       async (request) => {
-        const before = await alerts.findById(request.params.id);
+        const before = await deps.store.alerts.findById(request.params.id);
         const by = userOf(request).username;
         const after =
           action === 'acknowledge'
-            ? await alerts.acknowledge(request.params.id, by, deps.now())
-            : await alerts.resolve(request.params.id, by, deps.now());
+            ? await deps.store.alerts.acknowledge(request.params.id, by, deps.now())
+            : await deps.store.alerts.resolve(request.params.id, by, deps.now());
         await audit(deps, request, {
           action: `alert.${action}`,
           target: request.params.id,

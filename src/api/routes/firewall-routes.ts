@@ -45,8 +45,6 @@ const ruleBody = z
   .strict();
 
 export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
-  const rules = deps.store.firewallRules;
-
   app.get(
     '/api/firewall/rules',
     {
@@ -57,7 +55,9 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
         querystring: z.object({ all: z.enum(['true', 'false']).default('false') }).strict(),
       },
     },
-    async (request) => ({ items: await rules.list(request.query.all === 'true' ? null : deps.now()) }),
+    async (request) => ({
+      items: await deps.store.firewallRules.list(request.query.all === 'true' ? null : deps.now()),
+    }),
   );
 
   app.post(
@@ -91,7 +91,7 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
           : version === 6 || b.protocol === 'icmpv6'
             ? 'ip6'
             : 'inet';
-      const rule = await rules.create({
+      const rule = await deps.store.firewallRules.create({
         action: b.action,
         family,
         src: b.src ?? null,
@@ -127,7 +127,7 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      const before = await rules.delete(request.params.id);
+      const before = await deps.store.firewallRules.delete(request.params.id);
       await audit(deps, request, { action: 'firewall.rule.delete', target: String(before.id), before });
       return reply.code(204).send();
     },

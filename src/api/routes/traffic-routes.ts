@@ -24,8 +24,6 @@ export const pageSchema = {
 };
 
 export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
-  const flows = deps.store.flows;
-
   app.get(
     '/api/traffic',
     {
@@ -53,8 +51,13 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
       const fromUs = from * 1000;
       const toUs = to * 1000;
       const [series, topTalkers] = await Promise.all([
-        flows.traffic(fromUs, toUs, q.bucketSeconds, defined({ host: q.host, protocol: q.protocol })),
-        flows.topTalkers(fromUs, toUs, q.top, q.by),
+        deps.store.flows.traffic(
+          fromUs,
+          toUs,
+          q.bucketSeconds,
+          defined({ host: q.host, protocol: q.protocol }),
+        ),
+        deps.store.flows.topTalkers(fromUs, toUs, q.top, q.by),
       ]);
       return {
         from,
@@ -92,7 +95,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
     },
     async (request) => {
       const q = request.query;
-      return flows.queryFlows(
+      return deps.store.flows.queryFlows(
         defined({
           fromUs: toMicros(q.from),
           toUs: toMicros(q.to),

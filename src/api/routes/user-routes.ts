@@ -37,17 +37,20 @@ const idParams = z
   .strict();
 
 export function registerUserRoutes(app: Api, deps: ApiDeps): void {
-  const users = deps.store.users;
-
   async function existing(id: number): Promise<UserRecord> {
-    const user = await users.findById(id);
+    const user = await deps.store.users.findById(id);
     if (!user) throw new FlowTrackError(ErrorCode.NOT_FOUND, `no user ${id}`);
     return user;
   }
 
   /** Refuses a change that would leave no enabled admin. */
   async function keepAnAdmin(user: UserRecord, stillAdmin: boolean): Promise<void> {
-    if (user.role === 'admin' && !user.disabled && !stillAdmin && (await users.countAdmins()) <= 1) {
+    if (
+      user.role === 'admin' &&
+      !user.disabled &&
+      !stillAdmin &&
+      (await deps.store.users.countAdmins()) <= 1
+    ) {
       throw new FlowTrackError(
         ErrorCode.CONFLICT,
         `${user.username} is the last admin: make another admin first`,
@@ -58,7 +61,7 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
   app.get(
     '/api/users',
     { config: { access: 'admin' }, schema: { summary: 'List users', tags: ['users'] } },
-    async () => ({ items: (await users.list()).map(publicUser) }),
+    async () => ({ items: (await deps.store.users.list()).map(publicUser) }),
   );
 
   app.post(
@@ -76,7 +79,7 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
     async (request, reply) => {
       const { username, password, role } = request.body;
       requireGoodPassword(password, username);
-      const user = await users.create(
+      const user = await deps.store.users.create(
         { username, passwordHash: await hashPassword(password), role },
         deps.now(),
       );
@@ -108,12 +111,13 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
       await keepAnAdmin(before, (role ?? before.role) === 'admin' && !(disabled ?? before.disabled));
       const now = deps.now();
       let after = before;
-      if (role !== undefined && role !== before.role) after = await users.setRole(before.id, role, now);
-      if (disabled === true && !before.disabled) after = await users.disable(before.id, now);
-      if (disabled === false && before.disabled) after = await users.enable(before.id, now);
+      if (role !== undefined && role !== before.role)
+        after = await deps.store.users.setRole(before.id, role, now);
+      if (disabled === true && !before.disabled) after = await deps.store.users.disable(before.id, now);
+      if (disabled === false && before.disabled) after = await deps.store.users.enable(before.id, now);
       if (password !== undefined) {
         requireGoodPassword(password, before.username);
-        after = await users.setPassword(before.id, await hashPassword(password), now);
+        after = await deps.store.users.setPassword(before.id, await hashPassword(password), now);
       }
       // A new role, a disabled account or a reset password ends the user's sessions.
       if (after !== before) await deps.tokens.revokeAllForUser(before.id);
@@ -134,7 +138,7 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
       const before = await existing(request.params.id);
       await keepAnAdmin(before, false);
       await deps.tokens.revokeAllForUser(before.id);
-      await users.delete(before.id);
+      await deps.store.users.delete(before.id);
       await audit(deps, request, {
         action: 'user.delete',
         target: before.username,
