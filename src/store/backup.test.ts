@@ -164,7 +164,7 @@ describe('backup and restore (SQLite)', () => {
       const made = await createBackup(store, backups, { now: at(0) });
       backupPath = made.path;
       expect(made).toMatchObject({
-        name: 'flowtrack-20250131T120000.000Z-v1.ftbak',
+        name: `flowtrack-20250131T120000.000Z-v${LATEST_SCHEMA_VERSION}.ftbak`,
         dialect: 'sqlite',
         schemaVersion: LATEST_SCHEMA_VERSION,
         createdAt: '2025-01-31T12:00:00.000Z',
@@ -635,13 +635,17 @@ describe('flowtrack backup', () => {
 
     const created = await run(['create', '--db', live, '--dir', backups, '--keep', '3']);
     expect(created).toMatch(
-      /^created .*flowtrack-\S+-v1\.ftbak \(.*, sqlite schema v1, sha256 [0-9a-f]{64}\)\n$/,
+      new RegExp(
+        `^created .*flowtrack-\\S+-v${LATEST_SCHEMA_VERSION}\\.ftbak \\(.*, sqlite schema v${LATEST_SCHEMA_VERSION}, sha256 [0-9a-f]{64}\\)\\n$`,
+      ),
     );
     const [entry] = await listBackups(backups);
     if (!entry) throw new Error('no backup was listed');
     expect(await run(['list', '--dir', backups])).toContain(entry.name);
     expect(await run(['list', '--dir', join(backups, 'none')])).toMatch(/^no backups in/);
-    expect(await run(['verify', entry.path])).toMatch(/: OK \(sqlite schema v1, made /);
+    expect(await run(['verify', entry.path])).toContain(
+      `: OK (sqlite schema v${LATEST_SCHEMA_VERSION}, made `,
+    );
 
     const changed = await openStore(live);
     await changed.flows.insertFlows([flowRow({ srcAddr: '10.1.1.1' })]);

@@ -39,7 +39,9 @@ describe('flowtrack db migrate', () => {
   it('applies the migrations to a new file, then says it is up to date', async () => {
     const path = join(dir, 'new', 'flowtrack.db');
     expect(await runDb(['migrate', '--db', path])).toBe(
-      `applied 0001-initial\n${path}: now at schema version ${LATEST_SCHEMA_VERSION}\n`,
+      `${Object.keys(MIGRATIONS)
+        .map((m) => `applied ${m}\n`)
+        .join('')}${path}: now at schema version ${LATEST_SCHEMA_VERSION}\n`,
     );
     expect(await runDb(['migrate', '--db', path])).toBe(
       `${path}: up to date (schema version ${LATEST_SCHEMA_VERSION})\n`,

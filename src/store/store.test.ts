@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { flowRow, runStoreSuite } from '../../test/helpers/store-suite.js';
 import { migrateStore } from './migrate-store.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations/migration-list.js';
 import { maskPostgresUrl } from './postgres-dialect.js';
 import { runRetention, startRetention, type RetentionResult } from './retention.js';
 import { StoreWriter } from './store-writer.js';
@@ -46,9 +47,9 @@ describe('SQLite store', () => {
     const store = await openStore(freshPath(), { migrate: false });
     try {
       expect(await store.schemaVersion()).toBe(0);
-      expect(await migrateStore(store)).toEqual(['0001-initial']);
+      expect(await migrateStore(store)).toEqual(Object.keys(MIGRATIONS));
       expect(await migrateStore(store)).toEqual([]);
-      expect(await store.schemaVersion()).toBe(1);
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     } finally {
       await store.close();
     }
@@ -155,7 +156,7 @@ describe('SQLite store', () => {
   it('opens a private in-memory database for tests', async () => {
     const store = await openStore(':memory:');
     try {
-      expect(await store.schemaVersion()).toBe(1);
+      expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
       expect(await store.sizeBytes()).toBeGreaterThan(0);
     } finally {
       await store.close();
