@@ -163,12 +163,15 @@ export class FlowRepository {
       if (after) {
         const [lastSeen, id] = after;
         if (typeof id !== 'number') throw badCursor();
-        query = query.where((eb) =>
-          eb.or([
-            eb('last_seen_us', '<', lastSeen),
-            eb.and([eb('last_seen_us', '=', lastSeen), eb('id', '<', id)]),
-          ]),
-        );
+        // The bound alone first: it lets the index start at the cursor instead of the newest flow.
+        query = query
+          .where('last_seen_us', '<=', lastSeen)
+          .where((eb) =>
+            eb.or([
+              eb('last_seen_us', '<', lastSeen),
+              eb.and([eb('last_seen_us', '=', lastSeen), eb('id', '<', id)]),
+            ]),
+          );
       }
       return query;
     };

@@ -5,12 +5,12 @@
  */
 
 import { initialMigration } from './0001-initial.js';
-import { flowPortIndexesMigration } from './0002-flow-port-indexes.js';
+import { apiQueryIndexesMigration } from './0002-api-query-indexes.js';
 import type { StoreMigration } from './store-migration.js';
 
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0001-initial': initialMigration,
-  '0002-flow-port-indexes': flowPortIndexesMigration,
+  '0002-api-query-indexes': apiQueryIndexesMigration,
 };
 
 /** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */
