@@ -11,6 +11,7 @@ import { loadServiceConfig } from '../config/service-config.js';
 import { openStore } from '../store/store.js';
 import { checkPasswordPolicy, hashPassword } from '../api/auth/passwords.js';
 import { ROLES, type Role } from '../api/auth/roles.js';
+import { MAX_USERNAME_LENGTH, USERNAME_PATTERN } from '../api/auth/username.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 
 interface UserAddOptions {
@@ -63,7 +64,7 @@ export function userCommand(): Command {
     .option('--password-stdin', 'read the password from the first line of standard input')
     .option('-c, --config <file>', 'service configuration (for the store location)')
     .action(async (username: string, opts: UserAddOptions) => {
-      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(username)) {
+      if (!USERNAME_PATTERN.test(username) || username.length > MAX_USERNAME_LENGTH) {
         throw new FlowTrackError(
           ErrorCode.BAD_OPTION,
           `user name "${username}": use 1-64 letters, digits and . _ @ -`,

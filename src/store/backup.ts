@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sql, type Kysely } from 'kysely';
+import { startPeriodicJob, type PeriodicJob } from '../util/periodic-job.js';
 import { ErrorCode, FlowTrackError, describeError } from '../util/errors.js';
 import {
   extractBackupPayload,
@@ -336,10 +337,8 @@ export async function pruneBackups(dir: string, keep: number): Promise<string[]>
 }
 
 /** A running backup timer. */
-export interface BackupSchedule {
-  /** Stops the timer and waits for a backup in progress. */
-  stop(): Promise<void>;
-}
+/** A running backup schedule: `stop()` stops the timer and waits for a backup in progress. */
+export type BackupSchedule = PeriodicJob;
 
 export interface BackupScheduleOptions extends CreateBackupOptions {
   /** Hears each backup made and the old ones then deleted. */
@@ -369,34 +368,16 @@ export function startBackupSchedule(
     throw new FlowTrackError(ErrorCode.BAD_CONFIG, `backups to keep must be 1 or more, not ${keep}`);
   }
   const { onBackup, onError, ...backupOptions } = options;
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = (async () => {
+  return startPeriodicJob(
+    intervalMs,
+    async () => {
       const backup = await createBackup(store, dir, backupOptions);
       const pruned = await pruneBackups(dir, keep);
       onBackup?.(backup, pruned);
-    })()
-      .catch((err: unknown) =>
-        onError?.(
-          err instanceof FlowTrackError
-            ? err
-            : new FlowTrackError(ErrorCode.STORE_ERROR, `scheduled backup failed: ${describeError(err)}`, {
-                cause: err,
-              }),
-        ),
-      )
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
     },
-  };
+    'scheduled backup failed',
+    onError,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
  * anything younger than its age limit except flows, and only for the size limit.
  */
 
-import { ErrorCode, FlowTrackError, describeError } from '../util/errors.js';
+import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import type { Store } from './store.js';
+import { startPeriodicJob, type PeriodicJob } from '../util/periodic-job.js';
 
 export interface RetentionPolicy {
   /** Ages in milliseconds; null or absent keeps rows forever. */
@@ -143,11 +144,8 @@ async function deleteOldestFlows(store: Store, limit: number, beforeUs: number |
   return Number(result.numDeletedRows);
 }
 
-/** A running retention timer. */
-export interface RetentionTimer {
-  /** Stops the timer and waits for a run in progress. */
-  stop(): Promise<void>;
-}
+/** A running retention timer: `stop()` stops it and waits for a run in progress. */
+export type RetentionTimer = PeriodicJob;
 
 /**
  * Runs retention every `intervalMs` (first run after one interval) with the wall clock. The
@@ -160,30 +158,13 @@ export function startRetention(
   intervalMs: number,
   hooks: { onRun?: (result: RetentionResult) => void; onError?: (err: FlowTrackError) => void } = {},
 ): RetentionTimer {
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = runRetention(store, policy, Date.now())
-      .then(
-        (result) => hooks.onRun?.(result),
-        (err: unknown) =>
-          hooks.onError?.(
-            err instanceof FlowTrackError
-              ? err
-              : new FlowTrackError(ErrorCode.STORE_ERROR, `retention failed: ${describeError(err)}`, {
-                  cause: err,
-                }),
-          ),
-      )
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startPeriodicJob(
+    intervalMs,
+    async () => {
+      const result = await runRetention(store, policy, Date.now());
+      hooks.onRun?.(result);
     },
-  };
+    'retention failed',
+    hooks.onError,
+  );
 }

@@ -8,8 +8,7 @@ import { ALERT_TYPES, SEVERITIES } from '../../alerts/alert.js';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
 import { audit } from '../audit.js';
-import { defined, toMicros } from './defined.js';
-import { address, pageSchema, timeMs } from './traffic-routes.js';
+import { address, defined, pageSchema, timeMs, toMicros } from './common-schemas.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an alert id') }).strict();

@@ -13,6 +13,7 @@ import {
   verifyPassword,
   verifyPasswordOrDummy,
 } from '../auth/passwords.js';
+import { MAX_USERNAME_LENGTH, USERNAME_PATTERN } from '../auth/username.js';
 import { TokenRejectedError, type IssuedTokens } from '../auth/token-service.js';
 import type { TokenProblem } from '../../logs/security-log.js';
 import type { Api, ApiDeps } from '../api-context.js';
@@ -24,8 +25,8 @@ import { audit } from '../audit.js';
 export const usernameSchema = z
   .string()
   .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+  .max(MAX_USERNAME_LENGTH)
+  .regex(USERNAME_PATTERN, 'letters, digits and . _ @ - only');
 const passwordSchema = z.string().min(1).max(1024);
 const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512) }).strict();
 

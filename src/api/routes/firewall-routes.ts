@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
 import { audit } from '../audit.js';
+import { idParams } from './common-schemas.js';
 import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 
 /** An address or a CIDR prefix; its IP version (4 or 6), or 0 when it is neither. */
@@ -115,15 +116,7 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
       schema: {
         summary: 'Remove a firewall rule',
         tags: ['firewall'],
-        params: z
-          .object({
-            id: z.coerce
-              .number()
-              .int()
-              .min(1)
-              .max(2 ** 31),
-          })
-          .strict(),
+        params: idParams,
       },
     },
     async (request, reply) => {

@@ -8,8 +8,7 @@ import { LOG_LEVELS } from '../../logs/log-files.js';
 import { MAX_LOG_LIMIT, readLog } from '../../logs/read-log.js';
 import { SECURITY_EVENT_KINDS, type SecurityEventKind } from '../../logs/security-log.js';
 import type { Api, ApiDeps } from '../api-context.js';
-import { defined } from './defined.js';
-import { pageSchema, timeMs } from './traffic-routes.js';
+import { defined, pageSchema, timeMs } from './common-schemas.js';
 
 /** The base names of the log files in the log folder. */
 export const SERVER_LOG = 'server';

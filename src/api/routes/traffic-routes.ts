@@ -4,24 +4,10 @@
  * checked by its schema here and reaches the database only as a query parameter.
  */
 
-import { isIP } from 'node:net';
 import { z } from 'zod';
-import { MAX_PAGE_SIZE } from '../../store/page.js';
 import { MAX_TALKERS } from '../../store/flow-repository.js';
 import type { Api, ApiDeps } from '../api-context.js';
-import { defined, toMicros } from './defined.js';
-
-/** Epoch milliseconds as the API takes times (the store keeps flows in microseconds). */
-export const timeMs = z.coerce.number().int().min(0).max(8.64e15);
-export const address = z
-  .string()
-  .max(64)
-  .refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address');
-const protocol = z.string().regex(/^[a-z0-9-]{1,16}$/, 'a protocol name such as tcp, udp, icmp');
-export const pageSchema = {
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  cursor: z.string().max(512).optional(),
-};
+import { address, defined, pageSchema, protocol, timeMs, toMicros } from './common-schemas.js';
 
 export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
   app.get(

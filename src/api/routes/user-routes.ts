@@ -11,6 +11,7 @@ import { ROLES } from '../auth/roles.js';
 import type { UserRecord } from '../../store/user-repository.js';
 import type { Api, ApiDeps } from '../api-context.js';
 import { audit } from '../audit.js';
+import { idParams } from './common-schemas.js';
 import { requireGoodPassword, usernameSchema } from './auth-routes.js';
 
 /** A user as the API shows it: no password hash. */
@@ -25,16 +26,6 @@ function publicUser(u: UserRecord) {
     passwordChangedAt: u.passwordChangedAt,
   };
 }
-
-const idParams = z
-  .object({
-    id: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(2 ** 31),
-  })
-  .strict();
 
 export function registerUserRoutes(app: Api, deps: ApiDeps): void {
   async function existing(id: number): Promise<UserRecord> {
