@@ -204,15 +204,13 @@ describeUnlessMissing(
       // scenario raises does not depend on which ran before it.
       for (const role of lan.hosts.keys()) await lan.exec(role, 'ip', ['neigh', 'flush', 'all']);
       const tcpdump = await lan.capture('victim', file);
-      let answered: number;
       try {
         const browsing = lan.exec(
           'client',
           'bash',
           [
             '-c',
-            // One line per page load: its HTTP status, 000 when curl got no answer.
-            `for i in $(seq ${PAGE_LOADS}); do curl -s -m 1 -o /dev/null -w '%{http_code}\\n' http://${VICTIM}/; sleep 0.5; done`,
+            `for i in $(seq ${PAGE_LOADS}); do curl -s -m 1 -o /dev/null http://${VICTIM}/; sleep 0.5; done`,
           ],
           { timeoutSeconds: 30 },
         );
@@ -221,8 +219,7 @@ describeUnlessMissing(
         });
         await sleep(1000);
         await attack(lan);
-        const [pages] = await Promise.all([browsing, bulk]);
-        answered = pages.stdout.split('\n').filter((code) => code === '200').length;
+        await Promise.all([browsing, bulk]);
         await sleep(300);
       } finally {
         await tcpdump.stop('SIGINT');
@@ -233,22 +230,17 @@ describeUnlessMissing(
           if (flow.clientAddress === CLIENT) benign.push(flow);
         },
       });
-      return { report, benign, answered };
+      return { report, benign };
     }
 
     it.each(SCENARIOS)('$name: found, the benign client is not', async (scenario) => {
       const { name, attack, expected } = scenario;
-      const { report, benign, answered } = await capture(name, attack);
+      const { report, benign } = await capture(name, attack);
       const alerts = report.alerts;
       const shown = alerts.map((a: Alert) => `${key(a)} ${a.severity}: ${a.summary}`).join('\n');
 
-      // The benign traffic really ran: every page load the server answered and the bulk transfer are
-      // in the capture. On 2026-11-22 one of the eight curls of the curl-burst scenario got no
-      // answer in about one run of three (no packet of it in the capture either), so the page
-      // loads are checked against what curl reports, and most of them must have been answered.
-      expect(answered).toBeGreaterThanOrEqual(PAGE_LOADS - 2);
-      const pages = benign.filter((f) => f.serverPort === 80 && f.state === 'closed-fin');
-      expect(pages.length).toBe(answered);
+      // The benign traffic really ran: every page load and the bulk transfer are in the capture.
+      expect(benign.filter((f) => f.serverPort === 80 && f.state !== 'rejected').length).toBe(PAGE_LOADS);
       expect(benign.some((f) => f.serverPort === 5201 && f.bytesToClient + f.bytesToServer > 10e6)).toBe(
         true,
       );
