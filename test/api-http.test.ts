@@ -33,6 +33,13 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     route: '/api/anomalies/{id}/resolve',
     needs: 'analyst',
   },
+  { method: 'GET', path: '/api/capture', route: '/api/capture', needs: 'viewer' },
+  {
+    method: 'GET',
+    path: '/api/anomalies/port_scan-1/evidence',
+    route: '/api/anomalies/{id}/evidence',
+    needs: 'analyst',
+  },
   { method: 'GET', path: '/api/users', route: '/api/users', needs: 'admin' },
   {
     method: 'POST',

@@ -75,6 +75,7 @@ beforeAll(() => {
     FLOWTRACK_DATA_DIR: join(dir, 'data'),
     FLOWTRACK_SERVER_PORT: '0',
     FLOWTRACK_RATE_LIMIT_PER_MINUTE: '100000',
+    FLOWTRACK_CAPTURE_ENABLED: 'false',
   };
   execFileSync(process.execPath, [CLI, 'user', 'add', 'vic', '--password-stdin'], {
     env,

@@ -16,6 +16,11 @@ export interface AlertTrackerOptions {
   maxAlerts: number;
   /** Put before each alert's number in its id: a server gives each run its own, so ids never repeat. */
   idPrefix: string;
+  /**
+   * Keep every alert for `alerts()` (a report at the end of a file). A service that runs for
+   * months keeps none: its alerts go to the callback, and `maxAlerts` does not apply.
+   */
+  keep: boolean;
 }
 
 export const DEFAULT_ALERT_TRACKER_OPTIONS: AlertTrackerOptions = {
@@ -23,6 +28,7 @@ export const DEFAULT_ALERT_TRACKER_OPTIONS: AlertTrackerOptions = {
   maxOpen: 10_000,
   maxAlerts: 100_000,
   idPrefix: '',
+  keep: true,
 };
 
 export class AlertTracker {
@@ -59,7 +65,7 @@ export class AlertTracker {
       this.onAlert(existing, false);
       return existing;
     }
-    if (this.all.length >= this.options.maxAlerts) {
+    if (this.options.keep && this.all.length >= this.options.maxAlerts) {
       this.dropped++;
       return null;
     }
@@ -82,7 +88,7 @@ export class AlertTracker {
       const quietest = this.open.keys().next().value;
       if (quietest !== undefined) this.open.delete(quietest);
     }
-    this.all.push(alert);
+    if (this.options.keep) this.all.push(alert);
     this.onAlert(alert, true);
     return alert;
   }

@@ -15,6 +15,9 @@ export const ALERT_TYPES = [
   'connection_flood',
   'brute_force',
   'traffic_anomaly',
+  // Raised by live capture about itself: packets lost, or a time without capture.
+  'capture_loss',
+  'capture_gap',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 

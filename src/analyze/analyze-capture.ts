@@ -7,15 +7,13 @@
 import { readCapture, type CaptureReadResult } from '../capture/capture-file.js';
 import type { CapturedPacket, ReadStop } from '../capture/capture-parser.js';
 import { linkTypeName } from '../capture/link-type.js';
-import { PacketDecoder } from '../decode/packet-decoder.js';
-import { DEFAULT_FLOW_OPTIONS, FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
+import { DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from '../flows/flow-table.js';
 import { readFlowRecord, type FlowRecord } from '../flows/flow-record.js';
 import { TrafficSummaryBuilder, type TrafficSummary } from './traffic-summary.js';
 import { AlertTracker } from '../alerts/alert-tracker.js';
 import type { Alert } from '../alerts/alert.js';
-import { DetectionEngine } from '../detect/detection-engine.js';
-import { createDetectors, type DetectionSettings } from '../detect/detector-registry.js';
-import type { PacketEvent } from '../detect/detector.js';
+import type { DetectionSettings } from '../detect/detector-registry.js';
+import { PacketPipeline } from './packet-pipeline.js';
 
 export interface AnalyzeOptions {
   flows?: Partial<FlowTableOptions>;
@@ -80,36 +78,18 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     options.alertIdPrefix === undefined ? {} : { idPrefix: options.alertIdPrefix },
     onAlert && ((alert) => onAlert(alert)),
   );
-  const engine =
-    options.detect === false ? null : new DetectionEngine(createDetectors(alerts, options.detection));
-  const table = new FlowTable(flowOptions, (t, slot, reason) => {
-    engine?.onFlowEnd(t, slot, reason);
-    summary.addFlow(t, slot, reason);
-    if (onFlow) onFlow(readFlowRecord(t, slot, reason));
+  const pipeline = new PacketPipeline({
+    flows: flowOptions,
+    alerts: options.detect === false ? null : alerts,
+    ...(options.detection && { detection: options.detection }),
+    onFlowEnd: (t, slot, reason) => {
+      summary.addFlow(t, slot, reason);
+      if (onFlow) onFlow(readFlowRecord(t, slot, reason));
+    },
   });
-  const decoder = new PacketDecoder();
-  const event: PacketEvent = {
-    packet: decoder,
-    ts: 0,
-    frameBytes: 0,
-    flows: table,
-    slot: -1,
-    newFlow: false,
-  };
-
   const onPacket = (pkt: CapturedPacket): void => {
-    decoder.decode(pkt.linkType, pkt.data, pkt.offset, pkt.capLen);
-    summary.addPacket(decoder, pkt.tsMicros, pkt.origLen, pkt.capLen);
-    let slot = -1;
-    const created = table.flowsCreated;
-    if (decoder.ipVersion !== 0) slot = table.add(decoder, pkt.tsMicros, pkt.origLen);
-    if (engine) {
-      event.ts = pkt.tsMicros;
-      event.frameBytes = pkt.origLen;
-      event.slot = slot;
-      event.newFlow = table.flowsCreated !== created;
-      engine.onPacket(event);
-    }
+    pipeline.push(pkt);
+    summary.addPacket(pipeline.decoder, pkt.tsMicros, pkt.origLen, pkt.capLen);
   };
 
   const read = await readCapture(path, onPacket, {
@@ -117,8 +97,8 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions = {})
     ...(options.waitForRoom && { waitForRoom: options.waitForRoom }),
   });
   // Detectors see the flows that are still open before the flush ends them.
-  engine?.finish(table.now);
-  table.flush();
+  pipeline.finish();
+  const table = pipeline.table;
 
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   return {

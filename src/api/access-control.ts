@@ -86,7 +86,14 @@ export function installAccessControl(app: Api, deps: ApiDeps): void {
     try {
       const token = await deps.tokens.verifyAccess(match[1]!);
       const stored = await deps.store.users.findById(token.userId);
-      if (!stored || stored.disabled || issuedBefore(token, stored.passwordChangedAt)) {
+      // The id alone is not the user: after a restore (of an older backup, or another
+      // installation's) the same id can belong to someone else, with another role.
+      if (
+        !stored ||
+        stored.username !== token.username ||
+        stored.disabled ||
+        issuedBefore(token, stored.passwordChangedAt)
+      ) {
         deps.securityLog.record({
           ...securityRequest(request, token.username),
           kind: 'token_invalid',

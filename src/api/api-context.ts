@@ -14,6 +14,7 @@ import type { SetupToken } from './auth/setup-token.js';
 import type { SecurityLog } from '../logs/security-log.js';
 import type { LiveFeed } from '../server/live-feed.js';
 import type { BackupService } from './routes/backup-routes.js';
+import type { CaptureView } from './routes/capture-routes.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -43,6 +44,8 @@ export interface ApiDeps {
   backups?: BackupService;
   /** Live rates and alerts for /api/stream. */
   feed?: LiveFeed;
+  /** Live capture's state and the alerts' evidence files (/api/capture). */
+  capture?: CaptureView;
   /** What the pipeline has written to the store so far (shown by /api/system_health). */
   ingest?: () => IngestStats;
   /** The server's logger (pino); the app logs requests and errors through it. */

@@ -28,6 +28,7 @@ import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerStreamRoutes } from './routes/stream-routes.js';
 import { registerFirewallRoutes } from './routes/firewall-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
+import { registerCaptureRoutes } from './routes/capture-routes.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -105,6 +106,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerStreamRoutes(app, deps);
   registerFirewallRoutes(app, deps);
   registerBackupRoutes(app, deps);
+  registerCaptureRoutes(app, deps);
   await app.ready();
   return app;
 }

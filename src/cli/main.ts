@@ -14,6 +14,7 @@ import { dbCommand } from './db-command.js';
 import { serveCommand } from './serve-command.js';
 import { userCommand } from './user-command.js';
 import { backupCommand } from './backup-command.js';
+import { interfacesCommand } from './interfaces-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -24,6 +25,7 @@ function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(serveCommand())
     .addCommand(analyzeCommand())
+    .addCommand(interfacesCommand())
     .addCommand(detectorsCommand())
     .addCommand(configCommand())
     .addCommand(userCommand())

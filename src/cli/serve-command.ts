@@ -1,23 +1,64 @@
 /**
- * `flowtrack serve`: the long-running service (API, store, logs, background jobs) until SIGINT or
- * SIGTERM, which close it cleanly.
+ * `flowtrack serve`: the long-running service (live capture, API, store, logs, background jobs)
+ * until SIGINT or SIGTERM, which stop tcpdump, store what the pipeline still holds and close the
+ * rest. Command-line options override the configuration file and the environment, through the
+ * same checks.
  */
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadServiceConfig } from '../config/service-config.js';
 import { startServer } from '../server/start-server.js';
 
+interface ServeOptions {
+  config?: string;
+  replay?: string;
+  speed: number | 'max';
+  interface?: string[];
+  filter?: string;
+  capture: boolean;
+}
+
+function parseSpeed(text: string): number | 'max' {
+  if (text === 'max') return 'max';
+  const speed = Number(text);
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 10_000) {
+    throw new InvalidArgumentError('a factor of the capture\'s own pace such as 1, 10 or 0.5, or "max"');
+  }
+  return speed;
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the FlowTrack service: HTTP API on localhost:8080, SQLite store in ./flowtrack-data')
+    .description(
+      "run the FlowTrack service: live capture on the default route's interface, HTTP API on localhost:8080, SQLite store in ./flowtrack-data",
+    )
     .option('-c, --config <file>', 'service configuration (YAML or JSON); FLOWTRACK_* variables override it')
-    .option('--replay <capture>', 'run a capture file through the pipeline into the store once started')
-    .action(async (opts: { config?: string; replay?: string }) => {
+    .option(
+      '-i, --interface <name>',
+      "capture on this interface (repeat for several; `any` for all); default: the default route's",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('-f, --filter <bpf>', 'capture only what this tcpdump filter expression matches')
+    .option('--no-capture', 'no live capture: serve the API and the store only')
+    .option('--replay <capture>', 'drive the pipeline from a capture file instead of live capture')
+    .addOption(
+      new Option('--speed <factor>', "replay pace: times the capture's own (1 = as recorded), or max")
+        .argParser(parseSpeed)
+        .default('max' as const),
+    )
+    .action(async (opts: ServeOptions) => {
+      // As environment variables: the configuration's checks then apply to them too.
+      const overrides: Record<string, string> = {};
+      if (opts.interface) overrides.FLOWTRACK_CAPTURE_INTERFACES = opts.interface.join(',');
+      if (opts.filter !== undefined) overrides.FLOWTRACK_CAPTURE_BPF = opts.filter;
+      if (!opts.capture) overrides.FLOWTRACK_CAPTURE_ENABLED = 'false';
       const config = loadServiceConfig({
         ...(opts.config === undefined ? {} : { file: opts.config }),
-        env: process.env,
+        env: { ...process.env, ...overrides },
       });
-      const server = await startServer(config, opts.replay === undefined ? {} : { replay: opts.replay });
+      const server = await startServer(config, {
+        ...(opts.replay !== undefined && { replay: opts.replay, replaySpeed: opts.speed }),
+      });
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.stderr.write('flowtrack: stopping\n');

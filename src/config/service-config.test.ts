@@ -76,7 +76,15 @@ describe('service configuration', () => {
     expect(config.rateLimit).toEqual({ perMinute: 300, loginPerMinute: 10 });
     expect(config.retention).toMatchObject({ flowsDays: 30, maxDatabaseMB: 0, intervalMinutes: 60 });
     expect(config.backup).toEqual({ dir: join(data, 'backups'), intervalHours: 24, keep: 7 });
-    expect(config.capture).toEqual({ interface: 'any', snaplen: 262144, bpf: '' });
+    expect(config.capture).toMatchObject({
+      enabled: true,
+      interfaces: [],
+      snaplen: 262144,
+      bpf: '',
+      promiscuous: true,
+      bufferKiB: 131072,
+      evidence: { enabled: true, ringMB: 64, snapBytes: 256 },
+    });
     expect(config.detection).toEqual({});
   });
 
@@ -292,6 +300,8 @@ describe('service configuration', () => {
       'FLOWTRACK_RETENTION_MAX_DATABASE_MB',
       'FLOWTRACK_BACKUP_INTERVAL_HOURS',
       'FLOWTRACK_CAPTURE_BPF',
+      'FLOWTRACK_CAPTURE_INTERFACES',
+      'FLOWTRACK_CAPTURE_EVIDENCE_RING_MB',
       'FLOWTRACK_DETECTION_PORT_SCAN_MIN_PORTS',
     ]) {
       expect(ENVIRONMENT_VARIABLES.has(name), name).toBe(true);

@@ -163,12 +163,40 @@ export const serviceConfigSchema = z.strictObject({
     .prefault({}),
   capture: z
     .strictObject({
-      /** Interface tcpdump listens on; `any` is every interface. */
-      interface: z.string().min(1).default('any'),
+      /** Capture live traffic (off: the API, store and replays only). */
+      enabled: z.boolean().default(true),
+      /**
+       * Interfaces tcpdump listens on, one tcpdump each; `any` is every interface. Empty: the
+       * interface of the default route.
+       */
+      interfaces: z
+        .array(z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, 'must be an interface name such as eth0 or any'))
+        .default([]),
       /** Bytes kept per packet; tcpdump's default keeps whole packets. */
       snaplen: whole(64, 262144).default(262144),
       /** A tcpdump filter expression; empty captures everything. */
-      bpf: z.string().default(''),
+      bpf: z.string().max(4096).default(''),
+      /** Put the interfaces into promiscuous mode (see the traffic of other hosts on a mirror port). */
+      promiscuous: z.boolean().default(true),
+      /** The kernel's capture buffer per interface (tcpdump -B), in KiB: it absorbs bursts. */
+      bufferKiB: whole(1024, 4 * 1024 * 1024).default(131072),
+      /** The packets of each attack, kept as a pcap linked to its alert. */
+      evidence: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Recent packets kept in memory, to save what came before an alert (default 64 MiB). */
+          ringMB: whole(1, 4096).default(64),
+          /** Bytes kept of each evidence packet (headers and the start of the payload). */
+          snapBytes: whole(64, 65535).default(256),
+          /** Seconds before the attack's start that go into its file. */
+          beforeSeconds: whole(0, 600).default(5),
+          /** The file is closed when its alert has had no report for this long. */
+          quietSeconds: whole(1, 3600).default(30),
+          maxMBPerAlert: whole(1, 4096).default(16),
+          /** The evidence folder is kept under this size; the oldest files go first. */
+          maxTotalMB: whole(1, 1_000_000).default(1024),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */

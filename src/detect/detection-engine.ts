@@ -14,12 +14,16 @@ export class DetectionEngine {
   constructor(readonly detectors: readonly Detector[]) {}
 
   onPacket(event: PacketEvent): void {
-    if (event.ts >= this.nextTick) {
-      // A capture may jump hours at once: one tick at the new time, not one per second skipped.
-      if (this.nextTick !== -Infinity) for (const d of this.detectors) d.onTick?.(event.ts);
-      this.nextTick = event.ts - (event.ts % TICK_MICROS) + TICK_MICROS;
-    }
+    if (event.ts >= this.nextTick) this.advance(event.ts);
     for (const d of this.detectors) d.onPacket(event);
+  }
+
+  /** Ticks the detectors when `now` has reached the next second (also with no packet: a quiet link). */
+  advance(now: number): void {
+    if (now < this.nextTick) return;
+    // A capture may jump hours at once: one tick at the new time, not one per second skipped.
+    if (this.nextTick !== -Infinity) for (const d of this.detectors) d.onTick?.(now);
+    this.nextTick = now - (now % TICK_MICROS) + TICK_MICROS;
   }
 
   onFlowEnd(flows: FlowTable, slot: number, reason: EndReason): void {

@@ -182,10 +182,7 @@ export class FlowTable {
    * when needed. Returns the flow's slot. The decoder must hold an IP packet (ipVersion != 0).
    */
   add(p: PacketDecoder, ts: number, frameBytes: number): number {
-    if (ts > this.now) {
-      this.now = ts;
-      this.expire(ts);
-    }
+    this.advanceTo(ts);
     const src = p.src;
     const dst = p.dst;
     const proto = p.ipProto;
@@ -254,6 +251,14 @@ export class FlowTable {
     slot = this.create(h, p, srcPort, dstPort, ts, flipped);
     this.accountPacket(slot, flipped ? 1 : 0, p, ts, frameBytes, fragIndex);
     return slot;
+  }
+
+  /** Moves the table's clock to `now` (never back) and ends the flows whose timeout has passed. */
+  advanceTo(now: number): void {
+    if (now > this.now) {
+      this.now = now;
+      this.expire(now);
+    }
   }
 
   /** Ends every flow whose timeout has passed at time `now`. Cheap when nothing is due. */

@@ -1,16 +1,20 @@
 /**
  * What the API streams to open dashboards: once a second the rates of the traffic the pipeline
- * finished (flows, packets and bytes of the flows that ended in that second), and each alert when
- * it is raised or grows. Subscribers are bounded; a slow one never holds the pipeline up, since
+ * finished (flows, packets and bytes of the flows that ended in that second) and the live view of
+ * the packets seen in that second, and each alert when it is raised or grows. Subscribers are bounded; a slow one never holds the pipeline up, since
  * publishing only counts and calls the subscribers' non-blocking writers.
  */
 
 import type { Alert } from '../alerts/alert.js';
-import type { FlowRecord } from '../flows/flow-record.js';
+import type { FlowRow } from '../store/flow-repository.js';
+import type { LiveSecond } from '../live/live-stats.js';
+import type { CaptureStatus } from '../live/pipeline-messages.js';
 
 export type LiveEvent =
   | { type: 'rates'; at: number; flowsPerSecond: number; packetsPerSecond: number; bytesPerSecond: number }
-  | { type: 'alert'; alert: Alert };
+  | { type: 'alert'; alert: Alert }
+  /** Each second of live capture or replay: packet rates, protocol mix, top talkers, capture health. */
+  | { type: 'live'; live: LiveSecond; capture: CaptureStatus[] };
 
 export type LiveSubscriber = (event: LiveEvent) => void;
 
@@ -38,7 +42,9 @@ export class LiveFeed {
     this.timer.unref();
   }
 
-  countFlow(flow: FlowRecord): void {
+  countFlow(
+    flow: Pick<FlowRow, 'packetsToServer' | 'packetsToClient' | 'bytesToServer' | 'bytesToClient'>,
+  ): void {
     this.flows++;
     this.packets += flow.packetsToServer + flow.packetsToClient;
     this.bytes += flow.bytesToServer + flow.bytesToClient;
@@ -46,6 +52,10 @@ export class LiveFeed {
 
   publishAlert(alert: Alert): void {
     this.emit({ type: 'alert', alert });
+  }
+
+  publishLive(live: LiveSecond, capture: CaptureStatus[]): void {
+    this.emit({ type: 'live', live, capture });
   }
 
   /** Adds a subscriber; returns its unsubscribe function, or null when the feed is full. */

@@ -5,7 +5,7 @@
  * opens is closed by `close()`, in reverse order.
  */
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { ServiceConfig } from '../config/service-config.js';
 import { createLogFile, type LogFile } from '../logs/log-files.js';
 import { SecurityLog } from '../logs/security-log.js';
@@ -16,14 +16,14 @@ import { TokenService } from '../api/auth/token-service.js';
 import { LoginGuard } from '../api/auth/login-guard.js';
 import { createSetupToken } from '../api/auth/setup-token.js';
 import { buildApi } from '../api/app.js';
+import { loadTlsCredentials } from '../api/tls-credentials.js';
 import type { Api } from '../api/api-context.js';
 import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
 import { describeError } from '../util/errors.js';
 import { StoreWriter } from '../store/store-writer.js';
-import { flowRowOf } from '../store/flow-repository.js';
-import { analyzeCapture } from '../analyze/analyze-capture.js';
 import { LiveFeed } from './live-feed.js';
 import { StoreHolder } from './store-holder.js';
+import { PipelineService } from './pipeline-service.js';
 import {
   createBackup,
   listBackups,
@@ -51,12 +51,11 @@ export interface StartServerOptions {
   /** Where to print the setup token and the start-up line (default: standard error). */
   print?: (line: string) => void;
   now?: () => number;
-  /** A capture file to run through the pipeline into the store once the API is up. */
+  /** A capture file to run through the pipeline into the store once the API is up (no live capture then). */
   replay?: string;
+  /** Times the capture's own pace, or 'max' (default): as fast as the store keeps up. */
+  replaySpeed?: number | 'max';
 }
-
-/** Rows the pipeline waits with beyond this queue while it replays a file. */
-const REPLAY_QUEUE_LIMIT = 20_000;
 
 export async function startServer(
   config: ServiceConfig,
@@ -64,6 +63,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = options.now ?? Date.now;
+  // Checked first: a bad certificate stops the start before anything is opened or migrated.
+  const tls = config.server.tls && loadTlsCredentials(config.server.tls);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logOptions = {
     dir: config.logs.dir,
@@ -154,8 +155,18 @@ export async function startServer(
       );
       closers.push(() => schedule.stop());
     }
+    const pipeline = new PipelineService({
+      config,
+      ...(options.replay !== undefined && {
+        replay: { file: options.replay, speed: options.replaySpeed ?? 'max' },
+      }),
+      writer: () => writer,
+      feed,
+      logger: serverLog.logger,
+      print,
+      now,
+    });
     const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
-    const tls = config.server.tls;
     const app = await buildApi({
       store,
       tokens,
@@ -166,6 +177,7 @@ export async function startServer(
       now,
       logger: serverLog.logger,
       feed,
+      capture: pipeline,
       backups,
       ingest: () => ({
         queued: writer.queued,
@@ -178,7 +190,7 @@ export async function startServer(
         bodyLimitBytes: config.server.bodyLimitBytes,
         trustProxy: config.server.trustProxy,
         rateLimit: config.rateLimit,
-        ...(tls && { tls: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }),
+        ...(tls && { tls }),
       },
     });
     closers.push(() => app.close());
@@ -211,35 +223,8 @@ export async function startServer(
           `  (POST /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
       );
     }
-    if (options.replay !== undefined) {
-      const file = options.replay;
-      // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
-      const runId = now().toString(36);
-      void analyzeCapture(file, {
-        onFlow: (flow) => {
-          writer.enqueueFlow(flowRowOf(flow));
-          feed.countFlow(flow);
-        },
-        onAlert: (alert) => {
-          writer.enqueueAlert(alert);
-          feed.publishAlert(alert);
-        },
-        alertIdPrefix: `${runId}-`,
-        waitForRoom: () => (writer.queued > REPLAY_QUEUE_LIMIT ? writer.flush() : null),
-      }).then(
-        async (report) => {
-          await writer.flush();
-          serverLog.logger.info({ file, packets: report.packets, flows: report.flows.total }, 'replay done');
-          print(
-            `flowtrack: replayed ${file}: ${report.packets} packets, ${report.flows.total} flows, ${report.alerts.length} alerts`,
-          );
-        },
-        (err: unknown) => {
-          serverLog.logger.error({ file, err: describeError(err) }, 'replay failed');
-          print(`flowtrack: replay of ${file} failed: ${describeError(err)}`);
-        },
-      );
-    }
+    pipeline.start();
+    closers.push(() => pipeline.stop());
     return { url: address, app, store, setupToken: setup?.token ?? null, close };
   } catch (err) {
     await close();

@@ -62,6 +62,7 @@ export class StoreWriter {
   private readonly alerts = new Map<string, QueuedAlert>();
   private readonly timer: NodeJS.Timeout;
   private draining: Promise<void> | null = null;
+  private drainScheduled = false;
   private closed = false;
   private readonly counts = {
     acknowledged: { flows: 0, alerts: 0 },
@@ -107,9 +108,7 @@ export class StoreWriter {
       return false;
     }
     this.flows.push(row);
-    if (this.flows.length >= this.batchSize && this.draining === null && Date.now() >= this.retryAt) {
-      this.startDrain().catch(() => undefined);
-    }
+    if (this.flows.length >= this.batchSize) this.scheduleDrain();
     return true;
   }
 
@@ -167,6 +166,20 @@ export class StoreWriter {
     await this.flush();
   }
 
+  /**
+   * Starts a drain on the next turn of the event loop, not inside the caller: a caller that
+   * enqueues thousands of rows in one go (a message from the pipeline worker) must not write them
+   * batch by batch before it returns.
+   */
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.draining !== null || Date.now() < this.retryAt) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (this.queued > 0) this.startDrain().catch(() => undefined);
+    });
+  }
+
   private startDrain(): Promise<void> {
     this.draining ??= this.drain().finally(() => {
       this.draining = null;
@@ -175,7 +188,11 @@ export class StoreWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queued > 0) {
+    for (let batch = 0; this.queued > 0; batch++) {
+      // One batch per turn of the event loop: SQLite's calls are synchronous and their promises
+      // settle as microtasks, so without this a burst of 200,000 flows (a flood's flows ending
+      // together) was written in one 10-second stretch in which the API answered nothing.
+      if (batch > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const flows = this.flows.splice(0, this.batchSize);
       const flowAttempts = this.retryFlows > 0 ? this.flowAttempts : 0;
       this.retryFlows = Math.max(0, this.retryFlows - flows.length);

@@ -53,3 +53,46 @@ export function isGroupAddress(version: number, addr: ArrayLike<number>): boolea
   if (version === 4) return addr[0]! >>> 28 === 0xe || addr[0] === 0xffffffff;
   return addr[0]! >>> 24 === 0xff;
 }
+
+/** An address as the decoder holds it: the IP version and four words (IPv4 in the first). */
+export interface IpWords {
+  version: 4 | 6;
+  words: Uint32Array;
+}
+
+/** The inverse of `formatIp`: the version and words of an IPv4 or IPv6 text address, or null. */
+export function parseIp(text: string): IpWords | null {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return { version: 4, words: Uint32Array.of(v4, 0, 0, 0) };
+  const halves = text.split('::');
+  if (halves.length > 2 || text === '') return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const pieces = part.split(':');
+    for (const [i, piece] of pieces.entries()) {
+      const dotted = i === pieces.length - 1 ? parseIpv4(piece) : null;
+      if (dotted !== null) out.push(dotted >>> 16, dotted & 0xffff);
+      else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) out.push(parseInt(piece, 16));
+      else return null;
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0]!);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  if (head === null || tail === null) return null;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  const words = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) words[i] = ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0;
+  return { version: 6, words };
+}
+
+function parseIpv4(text: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return null;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return null;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}

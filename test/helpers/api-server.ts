@@ -33,7 +33,14 @@ export const GOOD_PASSWORD = 'plover-quartz-umbrella-71';
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flowtrack-api-'));
   const config = loadServiceConfig({
-    env: { FLOWTRACK_DATA_DIR: dataDir, FLOWTRACK_SERVER_PORT: '0', FLOWTRACK_LOGS_LEVEL: 'warn', ...env },
+    // No live capture unless a test asks for it: the API tests must not listen on the host's interfaces.
+    env: {
+      FLOWTRACK_DATA_DIR: dataDir,
+      FLOWTRACK_SERVER_PORT: '0',
+      FLOWTRACK_LOGS_LEVEL: 'warn',
+      FLOWTRACK_CAPTURE_ENABLED: 'false',
+      ...env,
+    },
   });
   const server = await startServer(config, { print: () => undefined });
   const request: TestServer['request'] = async (method, path, options = {}) => {

@@ -8,10 +8,9 @@ import { ALERT_TYPES, SEVERITIES } from '../../alerts/alert.js';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
 import { audit } from '../audit.js';
-import { address, defined, pageSchema, timeMs, toMicros } from './common-schemas.js';
+import { address, alertIdParams, defined, pageSchema, timeMs, toMicros } from './common-schemas.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
-const idParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an alert id') }).strict();
 
 export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
   app.get(
@@ -61,7 +60,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
         schema: {
           summary: `${action === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alert`,
           tags: ['alerts'],
-          params: idParams,
+          params: alertIdParams,
         },
       },
       async (request) => {

@@ -30,6 +30,11 @@ export const idParams = z
   })
   .strict();
 
+/** `:id` of an alert (the tracker's ids: type, run and number). */
+export const alertIdParams = z
+  .object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an alert id') })
+  .strict();
+
 /** Drops the keys whose value is undefined (optional query fields), typed for exactOptionalPropertyTypes. */
 export function defined<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};

@@ -1,0 +1,72 @@
+/**
+ * The service's handle on the pipeline worker: starts it with a configuration, hands its messages
+ * to the service's handlers, tells a replay when the store has taken its flows, and stops
+ * it cleanly: tcpdump flushes, the open flows end and are handed over, then the thread exits.
+ */
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import type { ControlMessage, PipelineConfig, PipelineSummary, WorkerMessage } from './pipeline-messages.js';
+
+/** How long a stopping worker gets to flush before it is terminated. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * The worker's compiled file. Run from TypeScript sources (the tests), this module has a .ts URL
+ * and Node cannot start a .ts worker: the build's copy in dist/ is used instead.
+ */
+function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith('.ts')
+    ? new URL('../../dist/live/pipeline-worker.js', here)
+    : new URL('./pipeline-worker.js', here);
+  const path = fileURLToPath(url);
+  if (!existsSync(path)) {
+    throw new FlowTrackError(
+      ErrorCode.IO_ERROR,
+      `the pipeline worker ${path} is missing: run \`npm run build\` first`,
+    );
+  }
+  return path;
+}
+
+export class LivePipeline {
+  private readonly worker: Worker;
+  /** Settles when the worker has exited, with its summary when it finished its work. */
+  readonly finished: Promise<PipelineSummary | null>;
+
+  constructor(config: PipelineConfig, onMessage: (message: WorkerMessage) => void) {
+    this.worker = new Worker(workerFile(), { workerData: config });
+    let summary: PipelineSummary | null = null;
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'done') summary = message.summary;
+      onMessage(message);
+    });
+    this.finished = new Promise((resolve) => {
+      this.worker.on('error', (err) => onMessage({ type: 'failed', message: err.message }));
+      this.worker.on('exit', () => resolve(summary));
+    });
+  }
+
+  /** Tells a replay that `flows` of its flows are taken: it may send that many more. */
+  stored(flows: number): void {
+    this.send({ type: 'stored', flows });
+  }
+
+  /** Stops capture or replay and waits until every flow and alert has been handed over. */
+  async stop(): Promise<PipelineSummary | null> {
+    this.send({ type: 'stop' });
+    const timeout = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
+    try {
+      return await this.finished;
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private send(message: ControlMessage): void {
+    this.worker.postMessage(message);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The service's side of the packet pipeline: chooses what drives it (live capture on the
+ * configured interfaces, or a replayed file), starts the pipeline worker, writes what it reports
+ * to the store, the live feed and the server log, and answers the API's questions about capture
+ * (CaptureView). Capture that cannot start (no tcpdump, no permission) is said in one line and
+ * the rest of the service goes on.
+ */
+
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { CaptureView } from '../api/routes/capture-routes.js';
+import { defaultCaptureInterface } from '../capture/network-interfaces.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import { evidenceFileName, type EvidenceOptions } from '../live/evidence-recorder.js';
+import { LivePipeline } from '../live/live-pipeline.js';
+import type { LiveSecond } from '../live/live-stats.js';
+import type { CaptureStatus, PipelineConfig, WorkerMessage } from '../live/pipeline-messages.js';
+import type { StoreWriter } from '../store/store-writer.js';
+import { describeError } from '../util/errors.js';
+import type { LiveFeed } from './live-feed.js';
+
+const MiB = 1024 * 1024;
+/** Rows a replay lets the store writer fall behind by before it pauses. */
+const REPLAY_QUEUE_LIMIT = 20_000;
+
+export interface PipelineServiceOptions {
+  config: ServiceConfig;
+  /** Replay this file instead of capturing live. */
+  replay?: { file: string; speed: number | 'max' };
+  /** The store writer of the moment (a restore replaces it). */
+  writer: () => StoreWriter;
+  feed: LiveFeed;
+  logger: Logger;
+  print: (line: string) => void;
+  now: () => number;
+}
+
+export class PipelineService implements CaptureView {
+  private pipeline: LivePipeline | null = null;
+  private lastSecond: LiveSecond | null = null;
+  private captureStatus: CaptureStatus[] = [];
+  private readonly evidenceDir: string;
+
+  constructor(private readonly options: PipelineServiceOptions) {
+    this.evidenceDir = join(options.config.dataDir, 'evidence');
+  }
+
+  mode = (): 'live' | 'replay' | 'off' => {
+    if (this.options.replay) return 'replay';
+    return this.options.config.capture.enabled ? 'live' : 'off';
+  };
+
+  interfaces = (): CaptureStatus[] => this.captureStatus;
+
+  live = (): LiveSecond | null => this.lastSecond;
+
+  evidencePath = (alertId: string): string | null => {
+    const file = evidenceFileName(alertId);
+    return file === null ? null : join(this.evidenceDir, file);
+  };
+
+  /** Starts the worker (nothing when capture is off and there is no replay). */
+  start(): void {
+    const { config, replay, print } = this.options;
+    const capture = config.capture;
+    if (!replay && !capture.enabled) return;
+    const interfaces = capture.interfaces.length > 0 ? [...capture.interfaces] : [defaultCaptureInterface()];
+    const e = capture.evidence;
+    const evidence: EvidenceOptions | null = e.enabled
+      ? {
+          dir: this.evidenceDir,
+          ringBytes: e.ringMB * MiB,
+          snapBytes: e.snapBytes,
+          beforeSeconds: e.beforeSeconds,
+          quietSeconds: e.quietSeconds,
+          maxBytesPerAlert: e.maxMBPerAlert * MiB,
+          maxRecordings: 16,
+          maxTotalBytes: e.maxTotalMB * MiB,
+        }
+      : null;
+    const pipelineConfig: PipelineConfig = {
+      source: replay
+        ? { kind: 'replay', file: replay.file, speed: replay.speed }
+        : {
+            kind: 'live',
+            interfaces,
+            filter: capture.bpf,
+            snapLength: capture.snaplen,
+            promiscuous: capture.promiscuous,
+            bufferKiB: capture.bufferKiB,
+          },
+      detection: structuredClone(config.detection),
+      // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
+      alertIdPrefix: `${this.options.now().toString(36)}-`,
+      evidence,
+    };
+    this.pipeline = new LivePipeline(pipelineConfig, (m) => this.onMessage(m));
+    if (replay) print(`flowtrack: replaying ${replay.file} (speed ${String(replay.speed)})`);
+    else
+      print(
+        `flowtrack: capturing on ${interfaces.join(', ')}${capture.bpf ? ` (filter: ${capture.bpf})` : ''}`,
+      );
+  }
+
+  /** Stops capture or replay and hands every flow and alert still in the pipeline to the writer. */
+  async stop(): Promise<void> {
+    const pipeline = this.pipeline;
+    this.pipeline = null;
+    if (pipeline) await pipeline.stop();
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    const { feed, logger, print } = this.options;
+    const writer = this.options.writer();
+    switch (m.type) {
+      case 'flows':
+        for (const flow of m.flows) {
+          writer.enqueueFlow(flow);
+          feed.countFlow(flow);
+        }
+        if (this.options.replay) this.takeReplayFlows(writer, m.flows.length);
+        break;
+      case 'alert':
+        writer.enqueueAlert(m.alert);
+        feed.publishAlert(m.alert);
+        break;
+      case 'second':
+        this.lastSecond = m.live;
+        this.captureStatus = m.capture;
+        feed.publishLive(m.live, m.capture);
+        break;
+      case 'capture': {
+        const e = m.event;
+        if (e.type === 'failed') {
+          logger.error({ interface: e.interface }, e.message);
+          print(
+            `flowtrack: no live capture on ${e.interface}: ${e.message}; the rest of the service runs on`,
+          );
+        } else if (e.type === 'died') {
+          logger.warn({ interface: e.interface, restartInMs: e.restartInMs }, `capture stopped: ${e.reason}`);
+        } else if (e.type === 'gap') {
+          logger.warn(
+            { interface: e.interface, fromMs: e.fromMs, toMs: e.toMs },
+            'capture resumed after a gap',
+          );
+        } else {
+          logger.info({ interface: e.interface, linkTypes: e.linkTypes }, 'capture running');
+        }
+        break;
+      }
+      case 'evidence':
+        if (m.file.done) logger.info({ ...m.file }, 'evidence file complete');
+        break;
+      case 'done': {
+        const s = m.summary;
+        logger.info({ ...s }, 'pipeline stopped');
+        const replay = this.options.replay;
+        // Said once the store has it all: a script may read the API as soon as it sees this line.
+        if (replay) {
+          void writer
+            .flush()
+            .finally(() =>
+              print(
+                `flowtrack: replayed ${replay.file}: ${s.packets} packets, ${s.flows} flows, ${s.alerts} alerts` +
+                  (s.readError === null ? '' : ` (stopped early: ${s.readError})`),
+              ),
+            );
+        }
+        break;
+      }
+      case 'failed':
+        logger.error({ err: m.message }, 'pipeline failed');
+        print(`flowtrack: the packet pipeline failed: ${m.message}`);
+        break;
+    }
+  }
+
+  /** Lets a replay send more once the writer is not too far behind. */
+  private takeReplayFlows(writer: StoreWriter, flows: number): void {
+    const pipeline = this.pipeline;
+    if (!pipeline) return;
+    if (writer.queued <= REPLAY_QUEUE_LIMIT) {
+      pipeline.stored(flows);
+      return;
+    }
+    writer
+      .flush()
+      .catch((err: unknown) => this.options.logger.error({ err: describeError(err) }, 'store write failed'))
+      .finally(() => pipeline.stored(flows));
+  }
+}
