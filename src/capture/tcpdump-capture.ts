@@ -25,6 +25,11 @@ export interface TcpdumpCaptureOptions {
   promiscuous: boolean;
   /** Kernel capture buffer in KiB (tcpdump -B). */
   bufferKiB: number;
+  /**
+   * Hand each packet over at once (--immediate-mode) instead of in blocks the kernel retires up
+   * to a second later: alerts come sooner on a quiet link, at some CPU cost per packet.
+   */
+  immediate: boolean;
   /** The tcpdump program (default: `tcpdump` on the PATH). */
   tcpdumpPath?: string;
   /** First restart delay; it doubles up to `maxRestartDelayMs` while tcpdump keeps dying. */
@@ -53,7 +58,8 @@ export interface CaptureCounters {
 export type CaptureState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
 
 export type CaptureEvent =
-  | { type: 'running'; interface: string; linkTypes: number[] }
+  /** tcpdump is listening; `linkType` as it names it (EN10MB, LINUX_SLL2, ...). */
+  | { type: 'running'; interface: string; linkType: string }
   /** tcpdump ended without being asked to; `restartInMs` later it is started again. */
   | { type: 'died'; interface: string; reason: string; restartInMs: number }
   /** Capture is back after a death: nothing was captured from `fromMs` to `toMs`. */
@@ -92,6 +98,7 @@ export function tcpdumpArguments(options: TcpdumpCaptureOptions): string[] {
   const args = ['-i', options.interface, '-n', '-s', String(options.snapLength)];
   args.push('-B', String(options.bufferKiB), '-U', '-w', '-');
   if (!options.promiscuous) args.push('-p');
+  if (options.immediate) args.push('--immediate-mode');
   // The filter as one argument: tcpdump joins its trailing arguments itself, and no shell sees it.
   if (options.filter.trim() !== '') args.push(options.filter);
   return args;
@@ -111,7 +118,6 @@ export class TcpdumpCapture {
   failure: string | null = null;
 
   private child: ChildProcess | null = null;
-  private parser: CaptureParser | null = null;
   /** The statistics the running tcpdump printed last (they count from its own start). */
   private readonly current = { received: 0, kernelDropped: 0, interfaceDropped: 0 };
   private stderrTail = '';
@@ -153,7 +159,6 @@ export class TcpdumpCapture {
       this.counters.packets++;
       this.onPacket(pkt);
     });
-    this.parser = parser;
     const child = spawn(this.options.tcpdumpPath ?? 'tcpdump', tcpdumpArguments(this.options), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -171,7 +176,6 @@ export class TcpdumpCapture {
         parser.stopped = { offset: parser.bytesConsumed, reason: String(err) };
       }
       if (parser.stopped) child.kill('SIGTERM');
-      else if (this.state !== 'running') this.markRunning(parser);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => this.readStderr(text));
@@ -213,9 +217,9 @@ export class TcpdumpCapture {
     if (this.state !== 'failed') this.state = 'stopped';
   }
 
-  private markRunning(parser: CaptureParser): void {
+  private markRunning(linkType: string): void {
     this.state = 'running';
-    this.onEvent({ type: 'running', interface: this.options.interface, linkTypes: parser.linkTypes });
+    this.onEvent({ type: 'running', interface: this.options.interface, linkType });
     if (this.diedAt !== null) {
       this.onEvent({ type: 'gap', interface: this.options.interface, fromMs: this.diedAt, toMs: this.now() });
       this.diedAt = null;
@@ -224,7 +228,12 @@ export class TcpdumpCapture {
 
   private readStderr(text: string): void {
     this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
-    if (/listening on/.test(text)) this.listening = true;
+    // tcpdump says it is listening once the capture is open: from then on packets are caught.
+    const listening = /listening on \S+, link-type (\S+)/.exec(this.stderrTail);
+    if (listening && !this.listening) {
+      this.listening = true;
+      this.markRunning(listening[1] ?? '?');
+    }
     const count = (pattern: RegExp): number | null => {
       const all = [...text.matchAll(pattern)];
       const last = all[all.length - 1];

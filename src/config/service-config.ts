@@ -180,6 +180,11 @@ export const serviceConfigSchema = z.strictObject({
       promiscuous: z.boolean().default(true),
       /** The kernel's capture buffer per interface (tcpdump -B), in KiB: it absorbs bursts. */
       bufferKiB: whole(1024, 4 * 1024 * 1024).default(131072),
+      /**
+       * Packets reach FlowTrack one by one (tcpdump --immediate-mode), not in blocks the kernel
+       * hands over up to a second late: alerts within a second on a quiet link.
+       */
+      immediate: z.boolean().default(true),
       /** The packets of each attack, kept as a pcap linked to its alert. */
       evidence: z
         .strictObject({

@@ -186,6 +186,13 @@ export class EvidenceRecorder {
     }
   }
 
+  /** Time passes with no packet of the attack: ends the recordings quiet for long enough. */
+  advance(nowMicros: number): void {
+    for (let i = this.recordings.length - 1; i >= 0; i--) {
+      if (nowMicros > this.recordings[i]!.alertEnd + this.options.quietSeconds * 1e6) this.finish(i);
+    }
+  }
+
   /** The tracker raised or updated `alert`: start its file, or let its recording go on longer. */
   onAlert(alert: Alert, isNew: boolean): void {
     const open = this.recordings.find((r) => r.alertId === alert.id);

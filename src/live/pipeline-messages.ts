@@ -18,6 +18,7 @@ export interface LiveSourceConfig {
   snapLength: number;
   promiscuous: boolean;
   bufferKiB: number;
+  immediate: boolean;
   tcpdumpPath?: string;
 }
 

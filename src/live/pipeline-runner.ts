@@ -145,6 +145,7 @@ export class PipelineRunner {
             snapLength: source.snapLength,
             promiscuous: source.promiscuous,
             bufferKiB: source.bufferKiB,
+            immediate: source.immediate,
             ...(source.tcpdumpPath !== undefined && { tcpdumpPath: source.tcpdumpPath }),
             now: this.now,
           },
@@ -217,6 +218,7 @@ export class PipelineRunner {
     if (this.config.source.kind === 'live') {
       // A quiet link still moves time on: idle flows end, detectors tick.
       this.pipeline.advance(now * 1000);
+      this.evidence?.advance(now * 1000);
       for (const c of this.captures) c.requestStats();
       this.checkDrops(now);
     }

@@ -88,6 +88,7 @@ export class PipelineService implements CaptureView {
             snapLength: capture.snaplen,
             promiscuous: capture.promiscuous,
             bufferKiB: capture.bufferKiB,
+            immediate: capture.immediate,
           },
       detection: structuredClone(config.detection),
       // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
@@ -144,7 +145,7 @@ export class PipelineService implements CaptureView {
             'capture resumed after a gap',
           );
         } else {
-          logger.info({ interface: e.interface, linkTypes: e.linkTypes }, 'capture running');
+          logger.info({ interface: e.interface, linkType: e.linkType }, 'capture running');
         }
         break;
       }

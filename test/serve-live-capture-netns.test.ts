@@ -1,0 +1,333 @@
+/**
+ * `flowtrack serve` capturing live, as an admin runs it: the real CLI in the victim's network
+ * namespace listening on its eth0 through tcpdump, real tools sending from other namespaces.
+ * - hping3's own counts of what it sent and got back equal the flows FlowTrack stored;
+ * - an hping3 SYN flood is an alert in the API within 2 s of the flood's first packet, and the
+ *   alert's evidence pcap (downloaded through the API) opens in tshark with the attacker's SYNs;
+ * - tcpdump killed under FlowTrack is started again, the gap is an alert, the API keeps answering;
+ * - SIGTERM stores every flow still open and stops tcpdump;
+ * - without the right to capture, serve says so in one line and serves the rest.
+ *
+ * Traffic stays on a LAN of network namespaces with no default route (test/helpers/netns.ts),
+ * every tool bounded in packets and time. Needs root; skipped with a message otherwise, except
+ * under CI=true where a missing tool fails.
+ */
+
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { GOOD_PASSWORD } from './helpers/api-server.js';
+import { Lan, removeStaleLans, sleep, type BackgroundProcess } from './helpers/netns.js';
+import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
+
+const TOOLS = ['ip', 'tcpdump', 'hping3', 'tshark', 'curl', 'setpriv'];
+const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
+
+const VICTIM = '10.78.0.1';
+const CLIENT = '10.78.0.20';
+const ATTACKER = '10.78.0.66';
+/** The API inside the victim's namespace (its own port space: no clash with the host). */
+const API = 'http://127.0.0.1:18080';
+
+const root = process.getuid?.() === 0;
+const missing = [...TOOLS.filter((t) => !hasTool(t)), ...(root ? [] : ['root'])];
+
+interface Capture {
+  mode: string;
+  interfaces: {
+    interface: string;
+    state: string;
+    pid: number | null;
+    counters: { restarts: number; packets: number };
+  }[];
+}
+interface AlertRow {
+  id: string;
+  type: string;
+  src: string | null;
+  dst: string | null;
+  startUs: number;
+  summary: string;
+}
+
+describeUnlessMissing(
+  missing.length === 0 ? null : missing.join(', '),
+  'run as root after scripts/setup.sh --test (network namespaces and tcpdump need root)',
+  'flowtrack serve capturing live between network namespaces',
+  () => {
+    let lan: Lan | undefined;
+    let serve: BackgroundProcess | undefined;
+    let dir = '';
+    let token = '';
+    let adminToken = '';
+
+    /** Runs curl inside the victim's namespace against the API; returns status and body. */
+    async function api(
+      path: string,
+      options: { method?: string; body?: unknown; out?: string; token?: string } = {},
+    ) {
+      if (!lan) throw new Error('no LAN');
+      const args = ['-s', '-m', '5', '-w', '\n%{http_code}', '-X', options.method ?? 'GET'];
+      const bearer = options.token ?? token;
+      if (bearer) args.push('-H', `authorization: Bearer ${bearer}`);
+      if (options.body !== undefined)
+        args.push('-H', 'content-type: application/json', '--data', JSON.stringify(options.body));
+      if (options.out) args.push('-o', options.out);
+      const { stdout } = await lan.exec('victim', 'curl', [...args, `${API}${path}`], { timeoutSeconds: 10 });
+      const cut = stdout.lastIndexOf('\n');
+      const text = stdout.slice(0, cut);
+      return {
+        status: Number(stdout.slice(cut + 1)),
+        body: text === '' ? null : (JSON.parse(text) as unknown),
+      };
+    }
+
+    async function alerts(type: string): Promise<AlertRow[]> {
+      const res = await api(`/api/anomalies?type=${type}`);
+      return (res.body as { items: AlertRow[] }).items;
+    }
+
+    async function capture(): Promise<Capture> {
+      return (await api('/api/capture')).body as Capture;
+    }
+
+    async function waitFor<T>(what: string, check: () => Promise<T | null>, timeoutMs: number): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await check();
+        if (value !== null) return value;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    }
+
+    beforeAll(async () => {
+      await removeStaleLans();
+      dir = mkdtempSync(join(tmpdir(), 'flowtrack-serve-live-'));
+      lan = await Lan.create([
+        { role: 'victim', addresses: [VICTIM] },
+        { role: 'client', addresses: [CLIENT] },
+        { role: 'attacker', addresses: [ATTACKER] },
+      ]);
+      const env = [`FLOWTRACK_DATA_DIR=${join(dir, 'data')}`, 'FLOWTRACK_CAPTURE_EVIDENCE_QUIET_SECONDS=2'];
+      for (const [name, role] of [
+        ['ana', 'analyst'],
+        ['ada', 'admin'],
+      ]) {
+        execFileSync(process.execPath, [CLI, 'user', 'add', name!, '--role', role!, '--password-stdin'], {
+          env: { ...process.env, FLOWTRACK_DATA_DIR: join(dir, 'data') },
+          input: `${GOOD_PASSWORD}\n`,
+        });
+      }
+      serve = lan.start(
+        'victim',
+        'env',
+        [...env, 'FLOWTRACK_SERVER_PORT=18080', process.execPath, CLI, 'serve', '-i', 'eth0'],
+        300,
+      );
+      await serve.waitFor(/capturing on eth0/, 15_000);
+      const signIn = async (username: string) =>
+        (
+          (await api('/api/auth/login', { method: 'POST', body: { username, password: GOOD_PASSWORD } }))
+            .body as { accessToken: string }
+        ).accessToken;
+      token = await signIn('ana');
+      adminToken = await signIn('ada');
+      await waitFor(
+        'tcpdump running',
+        async () => {
+          const c = await capture();
+          return c.interfaces[0]?.state === 'running' ? c : null;
+        },
+        10_000,
+      );
+    }, 60_000);
+
+    afterAll(async () => {
+      try {
+        await serve?.stop('SIGTERM', 10_000);
+        await lan?.remove();
+      } finally {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('raises syn_flood in the API within 2 s of the flood, with an evidence pcap of the attacker', async () => {
+      const started = Date.now();
+      // 3,000 SYNs at about 5,000 a second: hping3 stops by itself.
+      const flood = lan!.exec(
+        'attacker',
+        'hping3',
+        ['-q', '-S', '-p', '80', '-c', '3000', '-i', 'u200', VICTIM],
+        {
+          timeoutSeconds: 30,
+          allowFailure: true,
+        },
+      );
+      const alert = await waitFor(
+        'syn_flood alert',
+        async () => (await alerts('syn_flood')).find((a) => a.src === ATTACKER && a.dst === VICTIM) ?? null,
+        10_000,
+      );
+      const seenAfterMs = Date.now() - started;
+      await flood;
+      expect(seenAfterMs).toBeLessThan(2000);
+      expect(alert.summary).toContain('SYN flood');
+
+      // The file is complete once the attack has been quiet for 2 s (the configured quiet time).
+      const file = join(dir, 'evidence.pcap');
+      const download = await waitFor(
+        'evidence file',
+        async () => {
+          const res = await api(`/api/anomalies/${alert.id}/evidence`, { out: file });
+          return res.status === 200 ? res : null;
+        },
+        15_000,
+      );
+      expect(download.status).toBe(200);
+      const fields = execFileSync(
+        'tshark',
+        ['-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.flags.syn'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const fromAttacker = fields.split('\n').filter((l) => l.startsWith(`${ATTACKER}\t`));
+      expect(fromAttacker.length).toBeGreaterThan(1000);
+      expect(fromAttacker.every((l) => l.endsWith('\tTrue') || l.endsWith('\t1'))).toBe(true);
+      // The download is in the audit log, with who took it.
+      const audit = await api('/api/logs/audit?action=evidence.download', { token: adminToken });
+      const events = (audit.body as { items: { actor: string; target: string }[] }).items;
+      expect(events.some((e) => e.actor === 'ana' && e.target === alert.id)).toBe(true);
+    }, 60_000);
+
+    it('restarts a killed tcpdump, records the gap as an alert and keeps serving', async () => {
+      const before = await capture();
+      const pid = before.interfaces[0]?.pid;
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid!, 'SIGKILL');
+      const after = await waitFor(
+        'tcpdump restarted',
+        async () => {
+          const c = await capture();
+          const i = c.interfaces[0];
+          return i && i.state === 'running' && i.pid !== pid && i.counters.restarts >= 1 ? c : null;
+        },
+        15_000,
+      );
+      expect(after.interfaces[0]!.pid).not.toBe(pid);
+      const gap = await waitFor(
+        'capture_gap alert',
+        async () => (await alerts('capture_gap'))[0] ?? null,
+        10_000,
+      );
+      expect(gap.summary).toContain('eth0');
+      expect((await api('/api/health')).status).toBe(200);
+    }, 40_000);
+
+    it('stores flows whose counts equal what hping3 says it sent and got back, flushed on SIGTERM', async () => {
+      // One UDP flow (fixed source port) of 400 datagrams and one ICMP echo flow of 300 requests.
+      const udp = await lan!.exec(
+        'client',
+        'hping3',
+        ['--udp', '-s', '40000', '-k', '-p', '9', '-c', '400', '-i', 'u2000', VICTIM],
+        { timeoutSeconds: 30, allowFailure: true },
+      );
+      const icmp = await lan!.exec('client', 'hping3', ['-1', '-c', '300', '-i', 'u2000', VICTIM], {
+        timeoutSeconds: 30,
+        allowFailure: true,
+      });
+      const counts = (text: string) => {
+        const m =
+          /(\d+) packets tramitted, (\d+) packets received/.exec(text) ??
+          /(\d+) packets transmitted, (\d+) packets received/.exec(text);
+        if (!m) throw new Error(`no counts in hping3's output: ${text}`);
+        return { sent: Number(m[1]), received: Number(m[2]) };
+      };
+      const udpCounts = counts(udp.stdout + udp.stderr);
+      const icmpCounts = counts(icmp.stdout + icmp.stderr);
+      expect(udpCounts.sent).toBe(400);
+      expect(icmpCounts.sent).toBe(300);
+
+      // The flows are still open: SIGTERM must end them and store them before the process exits.
+      const code = await serve!.stop('SIGTERM', 20_000);
+      expect(code).toBe(0);
+      expect(serve!.text).toContain('stopping');
+      const db = new Database(join(dir, 'data', 'flowtrack.db'), { readonly: true });
+      try {
+        const flow = (protocol: string) =>
+          db
+            .prepare(
+              'SELECT sum(packets_to_server) AS up, sum(packets_to_client) AS down FROM flows WHERE src_addr = ? AND dst_addr = ? AND protocol = ?',
+            )
+            .get(CLIENT, VICTIM, protocol) as { up: number; down: number };
+        expect(flow('udp').up).toBe(udpCounts.sent);
+        // hping3 counts as received the ICMP port-unreachable answers to its UDP, FlowTrack the
+        // answers within the flow: both must agree on the requests and the echo replies.
+        const echo = flow('icmp');
+        expect(echo.up).toBe(icmpCounts.sent);
+        expect(echo.down).toBe(icmpCounts.received);
+      } finally {
+        db.close();
+      }
+      // tcpdump went with it: no capture process left in the namespace but what the LAN runs.
+      const { stdout } = await lan!.exec('victim', 'sh', ['-c', 'pgrep -x tcpdump || true']);
+      expect(stdout.trim()).toBe('');
+    }, 90_000);
+  },
+);
+
+describeUnlessMissing(
+  root && hasTool('setpriv') && hasTool('tcpdump') ? null : 'root, setpriv or tcpdump',
+  'run as root after scripts/setup.sh --test',
+  'flowtrack serve without the right to capture',
+  () => {
+    it('says so in one line and serves the API anyway', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'flowtrack-nocap-'));
+      // Run as nobody, with no capability: tcpdump cannot open the interface.
+      chmodSync(dir, 0o777);
+      try {
+        const out = execFileSync(
+          'timeout',
+          [
+            '-s',
+            'TERM',
+            '6',
+            'setpriv',
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            '--inh-caps=-all',
+            '--bounding-set=-all',
+            'env',
+            `FLOWTRACK_DATA_DIR=${join(dir, 'data')}`,
+            'FLOWTRACK_SERVER_PORT=0',
+            process.execPath,
+            CLI,
+            'serve',
+            '-i',
+            'lo',
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        ).toString();
+        void out;
+      } catch (err) {
+        const e = err as { stderr?: string; status?: number };
+        const stderr = e.stderr ?? '';
+        // timeout's TERM ends serve normally: status 124 from timeout itself.
+        expect(stderr).toMatch(/serving the API at http/);
+        const lines = stderr.split('\n').filter((l) => l.includes('no live capture on lo'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain('cap_net_raw');
+        expect(stderr).not.toMatch(/at .*\.js:\d+/);
+        return;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      throw new Error('serve should have been stopped by timeout');
+    }, 30_000);
+  },
+);
