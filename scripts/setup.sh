@@ -29,7 +29,9 @@ if $with_tests; then
   tools+=([tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common [argus]=argus-server
     [softflowd]=softflowd [nfpcapd]=nfdump)
   # Live attack tests: traffic between network namespaces (test/live-attacks-netns.test.ts).
-  tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl)
+  tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl [setpriv]=util-linux)
+  # Live capture benchmark: a capture replayed over a veth pair (bench/live-bench.mjs).
+  tools+=([tcpreplay]=tcpreplay)
   # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
   tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
 fi

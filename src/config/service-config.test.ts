@@ -79,7 +79,7 @@ describe('service configuration', () => {
     expect(config.capture).toMatchObject({
       enabled: true,
       interfaces: [],
-      snaplen: 262144,
+      snaplen: 512,
       bpf: '',
       promiscuous: true,
       bufferKiB: 131072,
