@@ -136,7 +136,8 @@ export class HostTotals {
   }
 }
 
-function hostHash(version: number, w0: number, w1: number, w2: number, w3: number): number {
+/** A 32-bit hash of a host (IP version and four address words), well mixed in every bit. */
+export function hostHash(version: number, w0: number, w1: number, w2: number, w3: number): number {
   // murmur3's 32-bit finalizer over the words folded together.
   let h = Math.imul(w0 ^ version, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ w3;
   h ^= h >>> 16;

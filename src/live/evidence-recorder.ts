@@ -131,17 +131,20 @@ export class EvidenceRecorder {
     const capLen = Math.min(pkt.capLen, this.options.snapBytes);
     const size = RING_HEADER_BYTES + capLen;
     if (size > this.ring.length) return;
-    if (this.writePos + size > this.ring.length) this.writePos = 0;
+    const slots = this.offsets.length;
+    if (this.writePos + size > this.ring.length) {
+      // Back to the start: the previous lap's records still beyond `writePos` are the oldest and
+      // would be overwritten out of turn (they need not overlap the new record): drop them now.
+      while (this.count > 0 && this.offsets[this.oldest]! >= this.writePos) this.dropOldest();
+      this.writePos = 0;
+    }
     const start = this.writePos;
     const end = start + size;
-    const slots = this.offsets.length;
     while (this.count > 0) {
       const off = this.offsets[this.oldest]!;
       const overlaps = off < end && off + this.lengths[this.oldest]! > start;
       if (!overlaps && this.count < slots) break;
-      this.oldest = (this.oldest + 1) % slots;
-      this.count--;
-      this.oldestSeq++;
+      this.dropOldest();
     }
     const ring = this.ring;
     ring.writeDoubleLE(pkt.tsMicros, start);
@@ -154,6 +157,12 @@ export class EvidenceRecorder {
     this.lengths[slot] = size;
     this.count++;
     this.writePos = end;
+  }
+
+  private dropOldest(): void {
+    this.oldest = (this.oldest + 1) % this.offsets.length;
+    this.count--;
+    this.oldestSeq++;
   }
 
   /**
@@ -229,6 +238,8 @@ export class EvidenceRecorder {
     this.recordings.push(recording);
     this.backfill(recording, alert.start - this.options.beforeSeconds * 1e6);
     this.onFile(this.describe(recording, false));
+    // Filled by the ring alone: nothing more can be added, so it is complete now.
+    if (recording.truncated) this.finish(this.recordings.length - 1);
   }
 
   /** Ends every recording (shutdown): their files are complete pcaps. */
@@ -322,7 +333,10 @@ export class EvidenceRecorder {
     };
   }
 
-  /** Deletes the oldest finished files while the folder holds more than `maxTotalBytes`. */
+  /**
+   * Deletes the oldest finished files until a new file fits under `maxTotalBytes` beside them and
+   * the files still being written, each of which may grow to `maxBytesPerAlert`.
+   */
   private pruneFolder(): void {
     const dir = this.options.dir;
     const files = readdirSync(dir)
@@ -333,8 +347,9 @@ export class EvidenceRecorder {
       })
       .sort((a, b) => a.mtime - b.mtime);
     let total = files.reduce((sum, f) => sum + f.bytes, 0);
+    const reserved = (this.recordings.length + 1) * this.options.maxBytesPerAlert;
     for (const f of files) {
-      if (total + this.options.maxBytesPerAlert <= this.options.maxTotalBytes) break;
+      if (total + reserved <= this.options.maxTotalBytes) break;
       unlinkSync(join(dir, f.name));
       total -= f.bytes;
     }

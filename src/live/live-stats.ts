@@ -4,7 +4,7 @@
  * whatever the traffic: hosts beyond `hostCapacity` in one second are counted, not listed.
  */
 
-import { HostTotals } from '../analyze/host-totals.js';
+import { HostTotals, hostHash } from '../analyze/host-totals.js';
 import type { Talker } from '../analyze/traffic-summary.js';
 import type { PacketDecoder } from '../decode/packet-decoder.js';
 
@@ -21,9 +21,18 @@ export interface LiveSecond {
   protocols: Record<LiveProtocol, { packetsPerSecond: number; bytesPerSecond: number }>;
   /** The hosts that sent and received the most bytes in the interval (rates per second). */
   topTalkers: Talker[];
-  /** Distinct hosts of the interval that were counted but not ranked (more than the capacity). */
+  /**
+   * Distinct hosts of the interval that were counted but not ranked (more than the capacity):
+   * estimated in fixed memory, exact for a few and within about 1% up to 300,000.
+   */
   hostsNotRanked: number;
 }
+
+/**
+ * Bits of the bitmap that estimates the hosts not ranked (8 KiB) by linear counting (Whang et al.,
+ * 1990): n = -m ln(unset / m). Its standard error is 0.3% at 65,536 hosts and 0.8% at 300,000.
+ */
+const UNRANKED_BITS = 1 << 16;
 
 const PROTOCOL_INDEX: Record<number, number> = { 6: 0, 17: 1, 1: 2, 58: 2 };
 
@@ -33,7 +42,9 @@ export class LiveStats {
   private readonly protocolPackets = new Float64Array(LIVE_PROTOCOLS.length);
   private readonly protocolBytes = new Float64Array(LIVE_PROTOCOLS.length);
   private readonly hosts: HostTotals;
-  private hostsNotRanked = 0;
+  /** One bit per hash of each host that was not ranked, and how many bits are set. */
+  private readonly unranked = new Uint32Array(UNRANKED_BITS / 32);
+  private unrankedBits = 0;
   private flowsAtStart: number;
   private startedAt: number;
 
@@ -56,8 +67,28 @@ export class LiveStats {
     this.protocolPackets[p]!++;
     this.protocolBytes[p]! += frameBytes;
     if (decoder.ipVersion === 0) return;
-    if (!this.hosts.add(decoder.ipVersion, decoder.src, 0, frameBytes, 1)) this.hostsNotRanked++;
-    if (!this.hosts.add(decoder.ipVersion, decoder.dst, 0, frameBytes, 1)) this.hostsNotRanked++;
+    if (!this.hosts.add(decoder.ipVersion, decoder.src, 0, frameBytes, 1))
+      this.notRanked(decoder.ipVersion, decoder.src);
+    if (!this.hosts.add(decoder.ipVersion, decoder.dst, 0, frameBytes, 1))
+      this.notRanked(decoder.ipVersion, decoder.dst);
+  }
+
+  /** A host beyond the capacity: the same host in many packets is one host. */
+  private notRanked(version: number, addr: Uint32Array): void {
+    const h = hostHash(version, addr[0]!, addr[1]!, addr[2]!, addr[3]!) & (UNRANKED_BITS - 1);
+    const bit = 1 << (h & 31);
+    const word = h >>> 5;
+    if ((this.unranked[word]! & bit) !== 0) return;
+    this.unranked[word]! |= bit;
+    this.unrankedBits++;
+  }
+
+  private hostsNotRanked(): number {
+    const unset = UNRANKED_BITS - this.unrankedBits;
+    if (unset === UNRANKED_BITS) return 0;
+    // Every bit set: too many hosts to tell; m ln m is about where the bitmap fills up.
+    if (unset === 0) return Math.round(UNRANKED_BITS * Math.log(UNRANKED_BITS));
+    return Math.round(-UNRANKED_BITS * Math.log(unset / UNRANKED_BITS));
   }
 
   /** The figures since the last call, as rates, and a fresh start at `now` (ms). */
@@ -82,9 +113,11 @@ export class LiveStats {
         bytes: rate(t.bytes),
         packets: rate(t.packets),
       })),
-      hostsNotRanked: this.hostsNotRanked,
+      hostsNotRanked: this.hostsNotRanked(),
     };
-    this.packets = this.bytes = this.hostsNotRanked = 0;
+    this.packets = this.bytes = 0;
+    if (this.unrankedBits > 0) this.unranked.fill(0);
+    this.unrankedBits = 0;
     this.protocolPackets.fill(0);
     this.protocolBytes.fill(0);
     this.hosts.clear();

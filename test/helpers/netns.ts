@@ -133,7 +133,8 @@ export interface LanHost {
   addresses: readonly string[];
 }
 
-function isAlive(pid: number): boolean {
+/** True while process `pid` exists (signal 0 only checks). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
