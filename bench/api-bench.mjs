@@ -9,11 +9,12 @@
  *    talking to a hundred thousand outside servers, resolvers, LAN services, a DMZ taking inbound
  *    connections and scans; ports skewed (443, 53, 80, ...), tcp/udp/icmp, log-normal sizes and
  *    durations, fewer flows at night and at the weekend. Flows reach the store in the order they
- *    end, as the flow writer sends them, with the per-minute rollups that writer makes: each batch
- *    goes through `rollUpFlows` (dist/store/flow-rollup.js, the repository's own function) and is
- *    upserted with the repository's ON CONFLICT rule, by better-sqlite3 prepared statements in
- *    large transactions (`--build-via repository` uses `store.flows.insertFlows` instead: the same
- *    rows, about half as fast).
+ *    end, as the flow writer sends them, with the rollups that writer makes: each batch goes
+ *    through `rollUpFlows` and `rollUpPeriods` (dist/store/flow-rollup.js, the repository's own
+ *    functions) and its minute rows and hour and day totals are upserted with the repository's
+ *    ON CONFLICT rule, by better-sqlite3 prepared statements in large transactions
+ *    (`--build-via repository` uses `store.flows.insertFlows` instead: the same rows, about half
+ *    as fast).
  * 2. The server: `node dist/cli/main.js serve` as a child process (so the load generator and the
  *    server do not share one event loop; on 2 cores each gets one), on 127.0.0.1 and a free port,
  *    with a rate limit high enough not to cut the bench, retention and backups out of the way and
@@ -26,8 +27,9 @@
  *    answered what was left in flight (up to 20 s; beyond that it restarts the server, which only
  *    reads here), so one scenario's queue does not fall into the next one's figures.
  *    Before the load, each scenario's store queries are also run in this process, straight
- *    through the repository, to time the database alone and keep their SQL and EXPLAIN QUERY PLAN;
- *    the plans of the slow ones (p99 over 200 ms) are printed under the table.
+ *    through the repository, to time the database alone and keep the SQL and EXPLAIN QUERY PLAN of
+ *    every statement they run; the plans of the slow ones (p99 over 200 ms) are printed under the
+ *    table.
  *
  * Prints a table (requests/s, latency p50/p99, throughput, non-2xx, server CPU, database time)
  * and writes bench/out/api-results.json. Takes about 4.5 minutes, plus 2.5 to build the store.
@@ -62,7 +64,7 @@ if (!existsSync(join(DIST, 'cli/main.js'))) {
 }
 const { openStore } = await import('../dist/store/store.js');
 const { FlowRepository } = await import('../dist/store/flow-repository.js');
-const { rollUpFlows } = await import('../dist/store/flow-rollup.js');
+const { DAY_US, HOUR_US, rollUpFlows, rollUpPeriods } = await import('../dist/store/flow-rollup.js');
 const { hashPassword } = await import('../dist/api/auth/passwords.js');
 const { encodeCursor } = await import('../dist/store/page.js');
 
@@ -694,6 +696,20 @@ async function buildStore(paths, opts) {
          bytes = flow_rollups.bytes + excluded.bytes,
          flows = flow_rollups.flows + excluded.flows`,
     );
+    // And its hour and day totals of the same rows (rollup-tables.ts addRollups).
+    const upsertTotals = [
+      [HOUR_US, 'host_hour_totals', 'hour_us'],
+      [DAY_US, 'host_day_totals', 'day_us'],
+    ].map(([unitUs, table, time]) => ({
+      unitUs,
+      statement: db.prepare(
+        `insert into ${table} (host, ${time}, packets, bytes, flows) values (?, ?, ?, ?, ?)
+         on conflict (host, ${time}) do update set
+           packets = ${table}.packets + excluded.packets,
+           bytes = ${table}.bytes + excluded.bytes,
+           flows = ${table}.flows + excluded.flows`,
+      ),
+    }));
     const writeBatch = db.transaction((rows) => {
       for (const f of rows) {
         insertFlow.run(
@@ -715,8 +731,12 @@ async function buildStore(paths, opts) {
           f.endReason,
         );
       }
-      for (const r of rollUpFlows(rows))
-        upsertRollup.run(r.minuteUs, r.host, r.protocol, r.packets, r.bytes, r.flows);
+      const rollups = rollUpFlows(rows);
+      for (const r of rollups) upsertRollup.run(r.minuteUs, r.host, r.protocol, r.packets, r.bytes, r.flows);
+      for (const { unitUs, statement } of upsertTotals) {
+        for (const t of rollUpPeriods(rollups, unitUs))
+          statement.run(t.host, t.periodUs, t.packets, t.bytes, t.flows);
+      }
     });
     range = await generateFlows(opts.flows, opts.days, opts.seed, (rows) => {
       writeBatch(rows);
@@ -821,12 +841,18 @@ async function profileQueries(dbPath, list) {
         min = Math.min(min, performance.now() - t);
       }
       best.push(min);
-      const query = captured.at(-1);
-      const plan = handle
-        .prepare(`explain query plan ${query.sql}`)
-        .all(...query.parameters)
-        .map((r) => r.detail);
-      sqls.push({ sql: query.sql, parameters: query.parameters, plan, bestMs: Number(min.toFixed(2)) });
+      // Every statement of the call (the top talkers run several, in a read transaction).
+      const statements = captured
+        .filter((query) => !/^(begin|commit|rollback)\b/i.test(query.sql))
+        .map((query) => ({
+          sql: query.sql,
+          parameters: query.parameters,
+          plan: handle
+            .prepare(`explain query plan ${query.sql}`)
+            .all(...query.parameters)
+            .map((r) => r.detail),
+        }));
+      sqls.push({ bestMs: Number(min.toFixed(2)), statements });
     }
     out[name] = { dbMs: Number(best.reduce((a, b) => a + b, 0).toFixed(2)), queries: sqls };
   }
@@ -1147,8 +1173,11 @@ function renderTable(report) {
       `SLOW    ${r.scenario}: p99 ${r.latencyMs ? `${r.latencyMs.p99.toFixed(0)} ms` : `over ${r.seconds} s`}; its queries (database alone):`,
     );
     for (const q of r.queries) {
-      out.push(`          ${q.bestMs} ms  ${q.sql}`, `          parameters ${JSON.stringify(q.parameters)}`);
-      for (const step of q.plan) out.push(`            plan: ${step}`);
+      out.push(`          ${q.bestMs} ms, ${q.statements.length} statement(s):`);
+      for (const st of q.statements) {
+        out.push(`            ${st.sql}`, `            parameters ${JSON.stringify(st.parameters)}`);
+        for (const step of st.plan) out.push(`              plan: ${step}`);
+      }
     }
   }
   for (const r of report.results.filter((x) => !x.ok)) out.push(`FAILED  ${r.scenario}: ${r.failure}`);

@@ -1,16 +1,19 @@
 /**
- * Flows in the database: batched inserts that keep the per-minute rollups in step in the same
- * transaction, the filtered and paged flow list of the API, and the traffic and top-talker
- * figures of the dashboard (read from the rollups, so a month costs what a minute does).
- * Every filter value reaches the database as a query parameter, never as SQL text.
+ * Flows in the database: batched inserts that keep the rollups (per minute, hour and day) in step
+ * in the same transaction, the filtered and paged flow list of the API, and the traffic and
+ * top-talker figures of the dashboard (read from the rollups: a chart of hours or days reads the
+ * hour or day totals, and the top talkers read only the hosts that can make the top). Every
+ * filter value reaches the database as a query parameter, never as SQL text.
  */
 
 import type { Kysely } from 'kysely';
 import type { FlowRecord } from '../flows/flow-record.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
-import { ALL_HOSTS, MINUTE_US, rollUpFlows } from './flow-rollup.js';
+import { ALL_HOSTS, DAY_US, HOUR_US, MINUTE_US, rollUpFlows, splitRange } from './flow-rollup.js';
 import { checkInteger, readPageRequest, toPage, type Page, type PageRequest } from './page.js';
+import { addRollups, rollupRowsOf, summedTotals, unitSpansOf } from './rollup-tables.js';
 import type { Database, FlowsTable } from './schema.js';
+import { topTalkersIn } from './top-talkers.js';
 
 /** A flow as the store takes it. `src` is the client (the side that sent the first packet). */
 export interface FlowRow {
@@ -69,7 +72,7 @@ export interface Talker {
   flows: number;
 }
 
-/** Flows or rollup rows per INSERT statement: well under SQLite's 32766 and pg's 65535 parameters. */
+/** Flows per INSERT statement: well under SQLite's 32766 and pg's 65535 parameters. */
 const INSERT_CHUNK = 500;
 /** Buckets one traffic query may return: a chart has no use for more points than pixels. */
 export const MAX_TRAFFIC_BUCKETS = 10_000;
@@ -242,32 +245,45 @@ export class FlowRepository {
         `${count} buckets asked for, at most ${MAX_TRAFFIC_BUCKETS}: choose larger buckets or a shorter range`,
       );
     }
-    const rows = await this.db
-      .selectFrom('flow_rollups')
-      .select((eb) => [
-        // Both operands cast: better-sqlite3 binds JS numbers as REAL, and a REAL division would
-        // put a minute into the wrong bucket's neighbour after rounding.
-        eb
-          .cast<number>(
-            // Kysely does not bracket nested operators by itself: parens() does.
-            eb(
-              eb.parens('minute_us', '-', eb.cast<number>(eb.val(start), 'bigint')),
-              '/',
-              eb.cast<number>(eb.val(bucketUs), 'bigint'),
-            ),
-            'bigint',
-          )
-          .as('bucket'),
-        eb.cast<number>(eb.fn.sum<number>('packets'), 'bigint').as('packets'),
-        eb.cast<number>(eb.fn.sum<number>('bytes'), 'bigint').as('bytes'),
-        eb.cast<number>(eb.fn.sum<number>('flows'), 'bigint').as('flows'),
-      ])
-      .where('host', '=', options.host ?? ALL_HOSTS)
-      .$if(options.protocol !== undefined, (q) => q.where('protocol', '=', options.protocol ?? ''))
-      .where('minute_us', '>=', start)
-      .where('minute_us', '<', end)
-      .groupBy('bucket')
-      .execute();
+    // Hour or day totals where the buckets are made of whole hours or days (they hold every
+    // protocol together, so not for one protocol); minutes for the rest of the range.
+    const units = [DAY_US, HOUR_US].filter(
+      (unit) => options.protocol === undefined && start % unit === 0 && bucketUs % unit === 0,
+    );
+    const host = options.host ?? ALL_HOSTS;
+    const parts = rollupRowsOf(
+      this.db,
+      unitSpansOf(splitRange(start, Math.ceil(end / MINUTE_US) * MINUTE_US, units)),
+      (rows, unitUs) =>
+        rows
+          .where('host', '=', host)
+          .$if(unitUs === MINUTE_US && options.protocol !== undefined, (q) =>
+            q.where('protocol', '=', options.protocol ?? ''),
+          ),
+    );
+    const rows =
+      parts === null
+        ? []
+        : await this.db
+            .selectFrom(parts.as('part'))
+            .select((eb) => [
+              // Both operands cast: better-sqlite3 binds JS numbers as REAL, and a REAL division
+              // would put a minute into the wrong bucket's neighbour after rounding.
+              eb
+                .cast<number>(
+                  // Kysely does not bracket nested operators by itself: parens() does.
+                  eb(
+                    eb.parens('at_us', '-', eb.cast<number>(eb.val(start), 'bigint')),
+                    '/',
+                    eb.cast<number>(eb.val(bucketUs), 'bigint'),
+                  ),
+                  'bigint',
+                )
+                .as('bucket'),
+              ...summedTotals(),
+            ])
+            .groupBy('bucket')
+            .execute();
     const buckets: TrafficBucket[] = [];
     for (let i = 0; i < count; i++) {
       buckets.push({
@@ -291,7 +307,10 @@ export class FlowRepository {
     return buckets;
   }
 
-  /** The `n` hosts that sent and received the most bytes (or packets) from `fromUs` to `toUs`. */
+  /**
+   * The `n` hosts that sent and received the most bytes (or packets) from `fromUs` to `toUs`, ties
+   * by host: exactly what grouping the range's minute rollups by host gives (see top-talkers.ts).
+   */
   async topTalkers(
     fromUs: number,
     toUs: number,
@@ -300,22 +319,9 @@ export class FlowRepository {
   ): Promise<Talker[]> {
     const { start, end } = checkRange(fromUs, toUs);
     const limit = checkInteger('n', n, 1, MAX_TALKERS);
-    return this.db
-      .selectFrom('flow_rollups')
-      .select((eb) => [
-        'host',
-        eb.cast<number>(eb.fn.sum<number>('packets'), 'bigint').as('packets'),
-        eb.cast<number>(eb.fn.sum<number>('bytes'), 'bigint').as('bytes'),
-        eb.cast<number>(eb.fn.sum<number>('flows'), 'bigint').as('flows'),
-      ])
-      .where('host', '!=', ALL_HOSTS)
-      .where('minute_us', '>=', start)
-      .where('minute_us', '<', end)
-      .groupBy('host')
-      .orderBy(by === 'packets' ? 'packets' : 'bytes', 'desc')
-      .orderBy('host')
-      .limit(limit)
-      .execute();
+    // The minutes that start before `end`, as the series counts them.
+    const measure = by === 'packets' ? 'packets' : 'bytes';
+    return topTalkersIn(this.db, start, Math.ceil(end / MINUTE_US) * MINUTE_US, limit, measure);
   }
 }
 
@@ -326,29 +332,7 @@ async function insertFlowsIn(trx: Kysely<Database>, rows: readonly FlowRow[]): P
       .values(rows.slice(i, i + INSERT_CHUNK).map(flowColumnsOf))
       .execute();
   }
-  const rollups = rollUpFlows(rows);
-  for (let i = 0; i < rollups.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('flow_rollups')
-      .values(
-        rollups.slice(i, i + INSERT_CHUNK).map((r) => ({
-          minute_us: r.minuteUs,
-          host: r.host,
-          protocol: r.protocol,
-          packets: r.packets,
-          bytes: r.bytes,
-          flows: r.flows,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['minute_us', 'host', 'protocol']).doUpdateSet((eb) => ({
-          packets: eb('flow_rollups.packets', '+', eb.ref('excluded.packets')),
-          bytes: eb('flow_rollups.bytes', '+', eb.ref('excluded.bytes')),
-          flows: eb('flow_rollups.flows', '+', eb.ref('excluded.flows')),
-        })),
-      )
-      .execute();
-  }
+  await addRollups(trx, rollUpFlows(rows));
 }
 
 /** The checked time range, its start rounded down to the minute as the rollups are. */
@@ -368,7 +352,8 @@ function badCursor(): FlowTrackError {
   );
 }
 
-function flowColumnsOf(row: FlowRow): Omit<FlowsTable, 'id'> {
+/** The `flows` table's columns for `row` (as every schema version so far has them). */
+export function flowColumnsOf(row: FlowRow): Omit<FlowsTable, 'id'> {
   return {
     first_seen_us: row.firstSeenUs,
     last_seen_us: row.lastSeenUs,

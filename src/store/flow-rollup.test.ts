@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { flowRow } from '../../test/helpers/store-suite.js';
-import { ALL_HOSTS, MINUTE_US, minuteShares, rollUpFlows } from './flow-rollup.js';
+import { flowRow, random } from '../../test/helpers/store-suite.js';
+import {
+  ALL_HOSTS,
+  DAY_US,
+  HOUR_US,
+  MINUTE_US,
+  minuteShares,
+  rollUpFlows,
+  rollUpPeriods,
+  splitRange,
+  type RangeParts,
+} from './flow-rollup.js';
 
 const M0 = 28_333_333 * MINUTE_US;
+/** A UTC midnight. */
+const D0 = 19_676 * DAY_US;
 
 describe('minuteShares', () => {
   it('puts a flow inside one minute wholly in that minute', () => {
@@ -72,5 +84,105 @@ describe('rollUpFlows', () => {
     const bytes = Object.fromEntries(rows.map((r) => [r.host, r.bytes]));
     expect(bytes).toEqual({ [ALL_HOSTS]: 18, a: 3, b: 13, c: 10, d: 5 });
     expect(rows.find((r) => r.host === ALL_HOSTS)?.flows).toBe(3);
+  });
+});
+
+describe('rollUpPeriods', () => {
+  it('sums minute rows per host and hour (or day) over their protocols', () => {
+    const row = (minutes: number, host: string, protocol: string, bytes: number) => ({
+      minuteUs: D0 + minutes * MINUTE_US,
+      host,
+      protocol,
+      packets: 1,
+      bytes,
+      flows: 1,
+    });
+    const rows = [
+      row(0, 'a', 'tcp', 10),
+      row(59, 'a', 'udp', 20),
+      row(60, 'a', 'tcp', 40),
+      row(1, 'b', 'tcp', 5),
+    ];
+    expect(rollUpPeriods(rows, HOUR_US)).toEqual([
+      { periodUs: D0, host: 'a', packets: 2, bytes: 30, flows: 2 },
+      { periodUs: D0 + HOUR_US, host: 'a', packets: 1, bytes: 40, flows: 1 },
+      { periodUs: D0, host: 'b', packets: 1, bytes: 5, flows: 1 },
+    ]);
+    expect(rollUpPeriods(rows, DAY_US)).toEqual([
+      { periodUs: D0, host: 'a', packets: 3, bytes: 70, flows: 3 },
+      { periodUs: D0, host: 'b', packets: 1, bytes: 5, flows: 1 },
+    ]);
+  });
+});
+
+describe('splitRange', () => {
+  const span = (fromUs: number, toUs: number) => ({ fromUs, toUs });
+
+  it('reads whole days and hours from their totals and only the minutes at the edges', () => {
+    expect(splitRange(D0 - HOUR_US - 5 * MINUTE_US, D0 + DAY_US + 2 * HOUR_US + 7 * MINUTE_US)).toEqual({
+      days: [span(D0, D0 + DAY_US)],
+      hours: [span(D0 - HOUR_US, D0), span(D0 + DAY_US, D0 + DAY_US + 2 * HOUR_US)],
+      minutes: [
+        span(D0 - HOUR_US - 5 * MINUTE_US, D0 - HOUR_US),
+        span(D0 + DAY_US + 2 * HOUR_US, D0 + DAY_US + 2 * HOUR_US + 7 * MINUTE_US),
+      ],
+    });
+    expect(splitRange(D0, D0 + 2 * DAY_US)).toEqual({
+      days: [span(D0, D0 + 2 * DAY_US)],
+      hours: [],
+      minutes: [],
+    });
+  });
+
+  it('cuts minutes at the hour they cross, and keeps minutes of one hour whole', () => {
+    expect(splitRange(D0 - 10 * MINUTE_US, D0 + 10 * MINUTE_US)).toEqual({
+      days: [],
+      hours: [],
+      minutes: [span(D0 - 10 * MINUTE_US, D0), span(D0, D0 + 10 * MINUTE_US)],
+    });
+    expect(splitRange(D0 + 5 * MINUTE_US, D0 + 50 * MINUTE_US).minutes).toEqual([
+      span(D0 + 5 * MINUTE_US, D0 + 50 * MINUTE_US),
+    ]);
+  });
+
+  it('uses only the units it is given', () => {
+    expect(splitRange(D0, D0 + DAY_US + HOUR_US, [HOUR_US])).toEqual({
+      days: [],
+      hours: [span(D0, D0 + DAY_US + HOUR_US)],
+      minutes: [],
+    });
+    expect(splitRange(D0, D0 + DAY_US, [])).toEqual({
+      days: [],
+      hours: [],
+      minutes: [span(D0, D0 + DAY_US)],
+    });
+  });
+
+  it('covers any range exactly once, each part on its own unit and each minute span inside an hour', () => {
+    const rand = random(3);
+    for (let i = 0; i < 2000; i++) {
+      const start = D0 + Math.floor(rand() * 5000) * MINUTE_US;
+      const end = start + Math.floor(rand() ** 3 * 6000) * MINUTE_US;
+      const parts: RangeParts = splitRange(start, end);
+      const pieces = [
+        ...parts.days.map((s) => ({ ...s, unit: DAY_US })),
+        ...parts.hours.map((s) => ({ ...s, unit: HOUR_US })),
+        ...parts.minutes.map((s) => ({ ...s, unit: MINUTE_US })),
+      ].sort((a, b) => a.fromUs - b.fromUs);
+      let at = start;
+      for (const piece of pieces) {
+        expect(piece.fromUs).toBe(at);
+        expect(piece.toUs).toBeGreaterThan(piece.fromUs);
+        expect(piece.fromUs % piece.unit).toBe(0);
+        expect(piece.toUs % piece.unit).toBe(0);
+        if (piece.unit === MINUTE_US)
+          expect(Math.floor((piece.toUs - 1) / HOUR_US)).toBe(Math.floor(piece.fromUs / HOUR_US));
+        at = piece.toUs;
+      }
+      expect(at).toBe(end);
+      expect(parts.days.length).toBeLessThanOrEqual(1);
+      expect(parts.hours.length).toBeLessThanOrEqual(2);
+      expect(parts.minutes.length).toBeLessThanOrEqual(2);
+    }
   });
 });

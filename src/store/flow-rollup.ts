@@ -3,8 +3,10 @@
  * reading every flow. A flow that lasted several minutes (up to the 30-minute active timeout)
  * has its packets and bytes spread over those minutes in proportion to the time it covered in
  * each, so a long download draws a plateau, not a spike; the flow itself is counted once, in the
- * minute of its last packet. Every flow adds to its two hosts and to the `*` total row. Pure
- * arithmetic: no database here, and the shares always add up exactly to the flow's totals.
+ * minute of its last packet. Every flow adds to its two hosts and to the `*` total row. The same
+ * rows summed per hour and per day (over protocols) make the coarser totals, and a time range is
+ * split into the whole days, whole hours and minutes those totals answer for. Pure arithmetic: no
+ * database here, and the shares always add up exactly to the flow's totals.
  */
 
 import type { FlowRow } from './flow-repository.js';
@@ -12,6 +14,9 @@ import type { FlowRow } from './flow-repository.js';
 /** The `host` of the rows that total every host. */
 export const ALL_HOSTS = '*';
 export const MINUTE_US = 60_000_000;
+export const HOUR_US = 60 * MINUTE_US;
+/** A UTC day: the days of the day totals start at midnight UTC, as epoch time does. */
+export const DAY_US = 24 * HOUR_US;
 /**
  * A flow is spread over at most this many minutes before its last packet. Flows end at the
  * active timeout (30 minutes by default); a bad first-seen time must not cost a loop per minute
@@ -23,6 +28,15 @@ export interface FlowRollupRow {
   minuteUs: number;
   host: string;
   protocol: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
+/** A host's totals over one hour or day, all protocols together (`periodUs` is its start). */
+export interface PeriodTotalsRow {
+  periodUs: number;
+  host: string;
   packets: number;
   bytes: number;
   flows: number;
@@ -103,4 +117,78 @@ export function minuteShares(firstUs: number, lastUs: number, packets: number, b
     bytesSoFar = bytesUpTo;
   }
   return shares;
+}
+
+/** `rows` summed per host and period of `periodUs` (an hour or a day), over their protocols. */
+export function rollUpPeriods(rows: readonly FlowRollupRow[], periodUs: number): PeriodTotalsRow[] {
+  const totals = new Map<string, PeriodTotalsRow>();
+  for (const row of rows) {
+    const start = row.minuteUs - (row.minuteUs % periodUs);
+    const key = `${start}|${row.host}`;
+    const total = totals.get(key);
+    if (total) {
+      total.packets += row.packets;
+      total.bytes += row.bytes;
+      total.flows += row.flows;
+    } else {
+      totals.set(key, {
+        periodUs: start,
+        host: row.host,
+        packets: row.packets,
+        bytes: row.bytes,
+        flows: row.flows,
+      });
+    }
+  }
+  return [...totals.values()];
+}
+
+/** Half-open span [fromUs, toUs) of whole units of one table. */
+export interface Span {
+  fromUs: number;
+  toUs: number;
+}
+
+/** A range cut where the day and hour totals can stand in for its minutes. */
+export interface RangeParts {
+  /** Whole days (at most one span). */
+  days: Span[];
+  /** Whole hours outside those days (at most two spans: before and after them). */
+  hours: Span[];
+  /** The minutes left over (at most two spans, each inside one hour). */
+  minutes: Span[];
+}
+
+/**
+ * Splits the minutes from `startUs` to `endUs` (both on a minute) into whole days, whole hours and
+ * leftover minutes, using only the units in `units` (largest first; minutes always): a chart whose
+ * buckets do not fall on hours must not read hour totals that straddle two of its buckets.
+ */
+export function splitRange(
+  startUs: number,
+  endUs: number,
+  units: readonly number[] = [DAY_US, HOUR_US],
+): RangeParts {
+  const parts: RangeParts = { days: [], hours: [], minutes: [] };
+  const split = (fromUs: number, toUs: number, level: number): void => {
+    if (fromUs >= toUs) return;
+    const unit = units[level];
+    if (unit === undefined) {
+      parts.minutes.push({ fromUs, toUs });
+      return;
+    }
+    const first = Math.ceil(fromUs / unit) * unit;
+    const last = Math.floor(toUs / unit) * unit;
+    if (first > last) {
+      // Inside one unit: no boundary to cut at.
+      split(fromUs, toUs, level + 1);
+      return;
+    }
+    if (first < last) (unit === DAY_US ? parts.days : parts.hours).push({ fromUs: first, toUs: last });
+    // What is left on each side lies inside one unit, so its minutes never cross an hour.
+    split(fromUs, first, level + 1);
+    split(last, toUs, level + 1);
+  };
+  split(startUs, endUs, 0);
+  return parts;
 }

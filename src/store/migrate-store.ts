@@ -2,12 +2,15 @@
  * Brings a database's schema to this build's version with Kysely's Migrator and the static list
  * in migrations/ (no folder scanning: the build has no migrations folder to scan). Each
  * migration runs in a transaction and the migrator holds a lock, so two servers starting at once
- * cannot both migrate. It never migrates down: going back means restoring a backup.
+ * cannot both migrate; after any, the planner statistics are refreshed, since a migration's new
+ * tables and indexes are only as good as the planner's idea of them. It never migrates down:
+ * going back means restoring a backup.
  */
 
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { ErrorCode, FlowTrackError, describeError } from '../util/errors.js';
 import { MIGRATIONS, versionOfMigration } from './migrations/migration-list.js';
+import { refreshPlannerStatistics } from './planner-statistics.js';
 import type { Database } from './schema.js';
 import type { DialectName } from './store-dialect.js';
 
@@ -48,7 +51,19 @@ export async function migrateStore(store: MigratableStore): Promise<string[]> {
   }
   const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName ?? null;
   if (outcome.error !== undefined) throw migrationFailure(store, outcome.error, failed);
-  return (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const applied = (outcome.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length > 0) {
+    try {
+      await refreshPlannerStatistics(store);
+    } catch (err) {
+      throw new FlowTrackError(
+        ErrorCode.STORE_ERROR,
+        `the database ${store.location} was migrated, but refreshing its query planner statistics failed (${describeError(err)}): the data is intact; start again, or run ANALYZE on it`,
+        { cause: err },
+      );
+    }
+  }
+  return applied;
 }
 
 /** The number of the newest migration applied to the database (0 when none). */

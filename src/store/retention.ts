@@ -1,12 +1,16 @@
 /**
- * Retention: deletes flows, rollups, alerts, health samples and audit events older than their
- * configured ages, then, while the database is over its size limit, the oldest flows in batches.
- * Deletes go in batches so that SQLite's single writer is never held for long (the store writer
+ * Retention: deletes flows, rollups (with their hour and day totals), alerts, health samples and
+ * audit events older than their configured ages, then, while the database is over its size limit,
+ * the oldest flows in batches, and refreshes the planner statistics of what it deleted from.
+ * Flows go in batches so that SQLite's single writer is never held for long (the store writer
  * keeps committing between them). It never deletes users, settings, rules or blocks, and never
  * anything younger than its age limit except flows, and only for the size limit.
  */
 
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { MINUTE_US } from './flow-rollup.js';
+import { refreshPlannerStatistics } from './planner-statistics.js';
+import { deleteRollupsBefore } from './rollup-tables.js';
 import type { Store } from './store.js';
 import { startPeriodicJob, type PeriodicJob } from '../util/periodic-job.js';
 
@@ -27,6 +31,9 @@ export interface RetentionPolicy {
 export interface RetentionResult {
   flows: number;
   flowRollups: number;
+  /** Hour and day totals of hosts, gone with the last of their minutes. */
+  hostHourTotals: number;
+  hostDayTotals: number;
   alerts: number;
   healthSamples: number;
   auditEvents: number;
@@ -70,6 +77,8 @@ export async function runRetention(
   const result: RetentionResult = {
     flows: 0,
     flowRollups: 0,
+    hostHourTotals: 0,
+    hostDayTotals: 0,
     alerts: 0,
     healthSamples: 0,
     auditEvents: 0,
@@ -87,11 +96,12 @@ export async function runRetention(
   }
   if (rollupsCutoff !== null) {
     // A rollup row covers a whole minute: it goes once its minute has fully passed the cutoff.
-    const r = await db
-      .deleteFrom('flow_rollups')
-      .where('minute_us', '<=', rollupsCutoff * 1000 - 60_000_000)
-      .executeTakeFirst();
-    result.flowRollups = Number(r.numDeletedRows);
+    // One transaction, as the hour and day totals give up what their deleted minutes held.
+    const keepFromUs = Math.floor((rollupsCutoff * 1000) / MINUTE_US) * MINUTE_US;
+    const deleted = await db.transaction().execute((trx) => deleteRollupsBefore(trx, keepFromUs));
+    result.flowRollups = deleted.minutes;
+    result.hostHourTotals = deleted.hours;
+    result.hostDayTotals = deleted.days;
   }
   if (alertsCutoff !== null) {
     const r = await db
@@ -124,7 +134,22 @@ export async function runRetention(
       result.dataBytes = await store.dataBytes();
     }
   }
+  await refreshPlannerStatistics(store, deletedFrom(result));
   return result;
+}
+
+/** The tables `result` says rows were deleted from. */
+function deletedFrom(result: RetentionResult): string[] {
+  const counts: [string, number][] = [
+    ['flows', result.flows + result.flowsForSize],
+    ['flow_rollups', result.flowRollups],
+    ['host_hour_totals', result.hostHourTotals],
+    ['host_day_totals', result.hostDayTotals],
+    ['alerts', result.alerts],
+    ['health_samples', result.healthSamples],
+    ['audit_events', result.auditEvents],
+  ];
+  return counts.filter(([, n]) => n > 0).map(([table]) => table);
 }
 
 /** Deletes up to `limit` flows, oldest by last packet first, optionally only before `beforeUs`. */

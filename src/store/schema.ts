@@ -42,6 +42,30 @@ export interface FlowRollupsTable {
   flows: number;
 }
 
+/**
+ * A host's totals per hour (`host_hour_totals`) or per UTC day (`host_day_totals`), all protocols
+ * together: the sums of its `flow_rollups` rows in that period, `*` included, kept in step by the
+ * same inserts and by retention, so that a day costs one row instead of 1440 minutes.
+ */
+export interface HostHourTotalsTable {
+  host: string;
+  /** Start of the hour, epoch microseconds. */
+  hour_us: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
+/** The same per UTC day. */
+export interface HostDayTotalsTable {
+  host: string;
+  /** Start of the UTC day, epoch microseconds. */
+  day_us: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
 export interface AlertsTable {
   /** The detector pipeline's alert id. */
   id: string;
@@ -171,6 +195,8 @@ export interface SettingsTable {
 export interface Database {
   flows: FlowsTable;
   flow_rollups: FlowRollupsTable;
+  host_hour_totals: HostHourTotalsTable;
+  host_day_totals: HostDayTotalsTable;
   alerts: AlertsTable;
   incidents: IncidentsTable;
   firewall_rules: FirewallRulesTable;

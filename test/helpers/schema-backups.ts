@@ -13,6 +13,8 @@ import { Migrator, sql, type Migration } from 'kysely';
 import { hashPassword } from '../../src/api/auth/passwords.js';
 import type { Alert } from '../../src/alerts/alert.js';
 import { backupNameFor } from '../../src/store/backup.js';
+import { flowColumnsOf } from '../../src/store/flow-repository.js';
+import { rollUpFlows } from '../../src/store/flow-rollup.js';
 import { writeBackupFile } from '../../src/store/backup-file.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations/migration-list.js';
 import type { StoreMigration } from '../../src/store/migrations/store-migration.js';
@@ -90,7 +92,24 @@ export async function seedInstallation(store: Store, nowMs: number, admin = 'olg
       lastSeenUs: startUs + i * 10_000_000 + 2_000_000,
     }),
   );
-  await store.flows.insertFlows(flows);
+  // Written as the first schema's build wrote them, the flows and their minute rollups:
+  // insertFlows writes the tables of this build's schema, which an older store does not have.
+  await store.db.transaction().execute(async (trx) => {
+    await trx.insertInto('flows').values(flows.map(flowColumnsOf)).execute();
+    await trx
+      .insertInto('flow_rollups')
+      .values(
+        rollUpFlows(flows).map((r) => ({
+          minute_us: r.minuteUs,
+          host: r.host,
+          protocol: r.protocol,
+          packets: r.packets,
+          bytes: r.bytes,
+          flows: r.flows,
+        })),
+      )
+      .execute();
+  });
   await store.users.create(
     { username: admin, passwordHash: await hashPassword(GOOD_PASSWORD), role: 'admin' },
     nowMs,

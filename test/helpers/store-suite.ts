@@ -6,17 +6,18 @@
  * read back from the store, so a wrong query cannot agree with itself.
  */
 
-import type {
-  KyselyPlugin,
-  PluginTransformQueryArgs,
-  PluginTransformResultArgs,
-  QueryResult,
-  RootOperationNode,
-  UnknownRow,
+import {
+  sql,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
 } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
-import type { FlowRow, StoredFlow } from '../../src/store/flow-repository.js';
+import type { FlowRow, StoredFlow, Talker, TrafficBucket } from '../../src/store/flow-repository.js';
 import { migrateStore } from '../../src/store/migrate-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations/migration-list.js';
 import { MAX_PAGE_SIZE } from '../../src/store/page.js';
@@ -28,12 +29,14 @@ import type { Store } from '../../src/store/store.js';
 const BASE_US = 1_699_999_980_000_000;
 const BASE_MS = BASE_US / 1000;
 const MINUTE_US = 60_000_000;
+const HOUR_US = 3_600_000_000;
+const DAY_US = 86_400_000_000;
 const DAY_MS = 86_400_000;
 
 const HOSTILE = [`' OR 1=1 --`, `1; DROP TABLE flows`, `%`, `") OR ("1"="1`, `\\'; DELETE FROM users; --`];
 
 /** Deterministic numbers, so a failure repeats. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -101,6 +104,153 @@ function variedFlows(): FlowRow[] {
     );
   }
   return rows;
+}
+
+/** Where `skewedTraffic` begins: 5 hours before a UTC midnight, on a minute but not on an hour. */
+export const SKEWED_START_US = Math.floor(BASE_US / DAY_US) * DAY_US + DAY_US - 5 * HOUR_US + 17 * MINUTE_US;
+/** Where `skewedTraffic` ends: 2 days and 11 hours later, the last flows' minutes included. */
+export const SKEWED_END_US = SKEWED_START_US + 2 * DAY_US + 11 * HOUR_US;
+
+/**
+ * `count` flows of a site from SKEWED_START_US to SKEWED_END_US: hosts picked with a heavy skew
+ * among `hosts`, sizes over five orders of magnitude, a third of them one-packet 60-byte probes
+ * (so hosts tie), durations from part of a minute to 40 minutes (so a flow spreads over minutes,
+ * hours and midnight). `even` picks hosts alike and sizes within 10% instead: every host's
+ * totals are close, so the top of each hour says little about the top of the range.
+ */
+export function skewedTraffic(seed: number, count: number, hosts = 200, even = false): FlowRow[] {
+  const rand = random(seed);
+  const address = (i: number) => (i % 7 === 6 ? `2001:db8::${i.toString(16)}` : `10.9.${i >> 8}.${i & 255}`);
+  const pick = () => address(Math.floor(hosts * (even ? rand() : rand() ** 3)));
+  const protocols = ['tcp', 'udp', 'icmp'];
+  const rows: FlowRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const long = rand();
+    const durationUs = Math.floor(rand() * (long < 0.7 ? 50e6 : long < 0.95 ? 600e6 : 2400e6));
+    const first = SKEWED_START_US + Math.floor(rand() * (SKEWED_END_US - SKEWED_START_US - durationUs - 1));
+    const probe = !even && rand() < 0.33;
+    const bytes = probe ? 60 : even ? 1000 + Math.floor(100 * rand()) : Math.floor(10 ** (2 + 5 * rand()));
+    const packets = probe ? 1 : 1 + Math.floor((bytes / 700) * rand());
+    const toServer = probe ? 1 : rand();
+    rows.push(
+      flowRow({
+        firstSeenUs: first,
+        lastSeenUs: first + durationUs,
+        protocol: protocols[i % 3]!,
+        srcAddr: pick(),
+        dstAddr: probe ? address(hosts + i) : pick(),
+        srcPort: 1024 + (i % 60000),
+        packetsToServer: Math.ceil(packets * toServer),
+        packetsToClient: packets - Math.ceil(packets * toServer),
+        bytesToServer: Math.ceil(bytes * toServer),
+        bytesToClient: bytes - Math.ceil(bytes * toServer),
+      }),
+    );
+  }
+  return rows;
+}
+
+/**
+ * A range as a dashboard might ask for it, inside [firstUs, lastUs]: on the microsecond, a
+ * minute, an hour or a midnight, lasting part of a minute up to all of it.
+ */
+export function randomRange(rand: () => number, firstUs: number, lastUs: number): [number, number] {
+  const grains = [1, MINUTE_US, HOUR_US, DAY_US];
+  const lengths = [30e6, 5 * MINUTE_US, 50 * MINUTE_US, 3 * HOUR_US, 30 * HOUR_US, lastUs - firstUs];
+  const snap = (us: number) => {
+    const grain = grains[Math.floor(rand() * grains.length)]!;
+    return Math.max(firstUs, Math.floor(us / grain) * grain);
+  };
+  const length = Math.max(1, Math.floor(lengths[Math.floor(rand() * lengths.length)]! * (0.2 + rand())));
+  const from = snap(firstUs + Math.floor(rand() * (lastUs - firstUs)));
+  const to = Math.max(from + 1, Math.min(lastUs, snap(from + length)));
+  return [from, to];
+}
+
+/** The top talkers as grouping the range's minute rollups gives them: the reference. */
+export async function talkersByMinutes(
+  store: Store,
+  fromUs: number,
+  toUs: number,
+  n: number,
+  by: 'bytes' | 'packets',
+): Promise<Talker[]> {
+  return store.db
+    .selectFrom('flow_rollups')
+    .select((eb) => [
+      'host',
+      eb.cast<number>(eb.fn.sum<number>('packets'), 'bigint').as('packets'),
+      eb.cast<number>(eb.fn.sum<number>('bytes'), 'bigint').as('bytes'),
+      eb.cast<number>(eb.fn.sum<number>('flows'), 'bigint').as('flows'),
+    ])
+    .where('host', '!=', '*')
+    .where('minute_us', '>=', Math.floor(fromUs / MINUTE_US) * MINUTE_US)
+    .where('minute_us', '<', toUs)
+    .groupBy('host')
+    .orderBy(by, 'desc')
+    .orderBy('host')
+    .limit(n)
+    .execute();
+}
+
+/** The series as the minute rollups of `host` alone give it: the reference. */
+export async function seriesByMinutes(
+  store: Store,
+  fromUs: number,
+  toUs: number,
+  bucketSeconds: number,
+  host = '*',
+): Promise<Pick<TrafficBucket, 'startUs' | 'packets' | 'bytes' | 'flows'>[]> {
+  const start = Math.floor(fromUs / MINUTE_US) * MINUTE_US;
+  const bucketUs = bucketSeconds * 1_000_000;
+  const buckets = Array.from({ length: Math.ceil((toUs - start) / bucketUs) }, (_, i) => ({
+    startUs: start + i * bucketUs,
+    packets: 0,
+    bytes: 0,
+    flows: 0,
+  }));
+  const minutes = await store.db
+    .selectFrom('flow_rollups')
+    .selectAll()
+    .where('host', '=', host)
+    .where('minute_us', '>=', start)
+    .where('minute_us', '<', toUs)
+    .execute();
+  for (const row of minutes) {
+    const bucket = buckets[Math.floor((row.minute_us - start) / bucketUs)]!;
+    bucket.packets += row.packets;
+    bucket.bytes += row.bytes;
+    bucket.flows += row.flows;
+  }
+  return buckets;
+}
+
+/** Fails unless every hour and day total is the sum of the minute rollups of its period. */
+export async function expectTotalsInStep(store: Store): Promise<void> {
+  const minutes = await store.db.selectFrom('flow_rollups').selectAll().execute();
+  for (const [table, unitUs] of [
+    ['host_hour_totals', HOUR_US],
+    ['host_day_totals', DAY_US],
+  ] as const) {
+    const expected = new Map<string, [number, number, number]>();
+    for (const m of minutes) {
+      const key = `${m.host} ${m.minute_us - (m.minute_us % unitUs)}`;
+      const sums = expected.get(key) ?? [0, 0, 0];
+      expected.set(key, [sums[0] + m.packets, sums[1] + m.bytes, sums[2] + m.flows]);
+    }
+    const rows = await store.db
+      .selectFrom(table)
+      .select((eb) => [
+        'host',
+        eb.ref(table === 'host_hour_totals' ? 'hour_us' : 'day_us').as('start'),
+        'packets',
+        'bytes',
+        'flows',
+      ])
+      .execute();
+    const stored = new Map(rows.map((r) => [`${r.host} ${r.start}`, [r.packets, r.bytes, r.flows]]));
+    expect(Object.fromEntries(stored), table).toEqual(Object.fromEntries(expected));
+  }
 }
 
 function newestFirst(a: StoredFlow, b: StoredFlow): number {
@@ -367,6 +517,88 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           [300, 3, 1],
           [0, 0, 0],
         ]);
+      });
+    });
+
+    describe('traffic totals', () => {
+      it('give any range the top talkers and series that grouping its minute rollups gives', async () => {
+        const rows = skewedTraffic(11, 1500);
+        // In several transactions, as the writer sends them: each adds to the rows of the others.
+        for (let i = 0; i < rows.length; i += 400) await store.flows.insertFlows(rows.slice(i, i + 400));
+        await expectTotalsInStep(store);
+        const rand = random(5);
+        for (let i = 0; i < 40; i++) {
+          const [from, to] = randomRange(rand, SKEWED_START_US - HOUR_US, SKEWED_END_US + HOUR_US);
+          const by = i % 2 === 0 ? 'bytes' : 'packets';
+          const n = [1, 7, 30, 300][i % 4]!;
+          expect(
+            await store.flows.topTalkers(from, to, n, by),
+            `top ${n} by ${by} of ${from}..${to}`,
+          ).toEqual(await talkersByMinutes(store, from, to, n, by));
+        }
+        // Buckets of whole hours or days read the hour and day totals; the rest, minutes.
+        const midnight = Math.floor(SKEWED_END_US / DAY_US) * DAY_US - DAY_US;
+        const busiest = (await talkersByMinutes(store, SKEWED_START_US, SKEWED_END_US, 1, 'bytes'))[0]!.host;
+        for (const [from, to, bucketSeconds, host] of [
+          [midnight - 3 * HOUR_US, SKEWED_END_US + 7, 3600, '*'],
+          [midnight - DAY_US, SKEWED_END_US, 86_400, '*'],
+          [midnight - DAY_US, SKEWED_END_US, 7200, busiest],
+          [SKEWED_START_US - 5 * MINUTE_US, midnight + 5, 600, busiest],
+        ] as const) {
+          const series = await store.flows.traffic(from, to, bucketSeconds, { host });
+          expect(
+            series.map(({ startUs, packets, bytes, flows }) => ({ startUs, packets, bytes, flows })),
+            `${host} by ${bucketSeconds} s from ${from}`,
+          ).toEqual(await seriesByMinutes(store, from, to, bucketSeconds, host));
+        }
+      });
+
+      it('are filled by migration 0003 from the minute rollups a store already has', async () => {
+        await store.flows.insertFlows(skewedTraffic(13, 800));
+        const totals = async () =>
+          Promise.all([
+            store.db.selectFrom('host_hour_totals').selectAll().orderBy('host').orderBy('hour_us').execute(),
+            store.db.selectFrom('host_day_totals').selectAll().orderBy('host').orderBy('day_us').execute(),
+          ]);
+        const keptByInserts = await totals();
+        // Back to schema version 2 by hand (migrations have no down), with the minutes kept.
+        await store.db.schema.dropTable('host_hour_totals').execute();
+        await store.db.schema.dropTable('host_day_totals').execute();
+        await store.db.schema.dropIndex('flow_rollups_host_minute_idx').execute();
+        await sql`delete from kysely_migration where name = '0003-rollup-totals'`.execute(store.db);
+        expect(await migrateStore(store)).toEqual(['0003-rollup-totals']);
+        expect(await totals()).toEqual(keptByInserts);
+        await expectTotalsInStep(store);
+      });
+
+      it('stay the sums of the minutes kept when retention deletes part of an hour and of a day', async () => {
+        const rows = skewedTraffic(12, 600, 60);
+        await store.flows.insertFlows(rows);
+        const ageMs = 7 * DAY_MS;
+        let deleted = { minutes: 0, hours: 0, days: 0 };
+        // Cutoffs inside an hour, on the hour after it and inside the next day: each run takes
+        // out of the totals only what is left of their period.
+        for (const cutoffUs of [
+          SKEWED_START_US + 6 * HOUR_US + 23 * MINUTE_US + 5_000_000,
+          SKEWED_START_US + 6 * HOUR_US + 43 * MINUTE_US,
+          SKEWED_START_US + 7 * HOUR_US - 17 * MINUTE_US,
+          SKEWED_START_US + 30 * HOUR_US + 11 * MINUTE_US,
+        ]) {
+          const result = await runRetention(store, { rollupsMaxAgeMs: ageMs }, cutoffUs / 1000 + ageMs);
+          deleted = {
+            minutes: deleted.minutes + result.flowRollups,
+            hours: deleted.hours + result.hostHourTotals,
+            days: deleted.days + result.hostDayTotals,
+          };
+          await expectTotalsInStep(store);
+          const [from, to] = [SKEWED_START_US, SKEWED_END_US];
+          expect(await store.flows.topTalkers(from, to, 20, 'bytes')).toEqual(
+            await talkersByMinutes(store, from, to, 20, 'bytes'),
+          );
+        }
+        expect(deleted.minutes).toBeGreaterThan(0);
+        expect(deleted.hours).toBeGreaterThan(0);
+        expect(deleted.days).toBeGreaterThan(0);
       });
     });
 
