@@ -6,7 +6,8 @@
  * stores and serves what it is told.
  *
  * Live capture never waits: if the service falls behind, its store writer counts what it drops.
- * A replay pauses when told to (the store is behind) and keeps the file's pace at `speed`.
+ * A replay keeps the file's pace at `speed` and never runs more than REPLAY_WINDOW flows ahead of
+ * what the service has taken (its 'stored' messages).
  */
 
 import { readCapture } from '../capture/capture-file.js';

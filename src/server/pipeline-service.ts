@@ -20,7 +20,7 @@ import { describeError } from '../util/errors.js';
 import type { LiveFeed } from './live-feed.js';
 
 const MiB = 1024 * 1024;
-/** Rows a replay lets the store writer fall behind by before it pauses. */
+/** Rows the store writer may have queued before a replay's flows are taken only after a flush. */
 const REPLAY_QUEUE_LIMIT = 20_000;
 
 export interface PipelineServiceOptions {
