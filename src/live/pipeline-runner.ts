@@ -49,7 +49,7 @@ export class PipelineRunner {
   /** Batches waiting for room in the window, and flows sent but not yet taken. */
   private readonly outbox: FlowRow[][] = [];
   private inFlight = 0;
-  private readonly window: number;
+  private window: number;
   private outboxEmptied: (() => void) | null = null;
   private flowCount = 0;
   private alertCount = 0;
@@ -121,6 +121,9 @@ export class PipelineRunner {
   /** Ends capture (tcpdump flushes first) or the replay; `run()` then finishes. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Shutting down: what waits for the store's window goes now (the writer keeps what it can).
+    this.window = Infinity;
+    this.pump();
     await Promise.all(this.captures.map((c) => c.stop()));
     this.stopped();
   }
@@ -189,7 +192,8 @@ export class PipelineRunner {
       );
       return result.stopped ? `${result.stopped.reason} (at byte ${result.stopped.offset})` : null;
     } catch (err) {
-      if (err instanceof Stopped) return null;
+      // readCapture wraps what it did not throw itself: the stop may come back as the cause.
+      if (err instanceof Stopped || (err instanceof Error && err.cause instanceof Stopped)) return null;
       const message = describeError(err);
       this.post({ type: 'failed', message });
       return message;
