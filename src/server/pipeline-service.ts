@@ -160,6 +160,7 @@ export class PipelineService implements CaptureView {
         if (replay) {
           void writer
             .flush()
+            .catch((err: unknown) => logger.error({ err: describeError(err) }, 'store write failed'))
             .finally(() =>
               print(
                 `flowtrack: replayed ${replay.file}: ${s.packets} packets, ${s.flows} flows, ${s.alerts} alerts` +
