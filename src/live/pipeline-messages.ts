@@ -4,22 +4,25 @@
  */
 
 import type { Alert } from '../alerts/alert.js';
-import type { CaptureCounters, CaptureEvent, CaptureState } from '../capture/tcpdump-capture.js';
+import type {
+  CaptureCounters,
+  CaptureEvent,
+  CaptureState,
+  TcpdumpCaptureOptions,
+} from '../capture/tcpdump-capture.js';
 import type { DetectionSettings } from '../detect/detector-registry.js';
 import type { FlowTableOptions } from '../flows/flow-table.js';
 import type { FlowRow } from '../store/flow-repository.js';
 import type { EvidenceFile, EvidenceOptions } from './evidence-recorder.js';
 import type { LiveSecond } from './live-stats.js';
 
-export interface LiveSourceConfig {
+/** One tcpdump per interface, each with these options (the clock and restart delays stay the worker's). */
+export interface LiveSourceConfig extends Omit<
+  TcpdumpCaptureOptions,
+  'interface' | 'now' | 'restartDelayMs' | 'maxRestartDelayMs'
+> {
   kind: 'live';
   interfaces: string[];
-  filter: string;
-  snapLength: number;
-  promiscuous: boolean;
-  bufferKiB: number;
-  immediate: boolean;
-  tcpdumpPath?: string;
 }
 
 export interface ReplaySourceConfig {

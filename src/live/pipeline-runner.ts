@@ -140,21 +140,11 @@ export class PipelineRunner {
   private async capture(): Promise<void> {
     const source = this.config.source;
     if (source.kind !== 'live') return;
-    for (const name of source.interfaces) {
+    const { interfaces, ...options } = source;
+    for (const name of interfaces) {
       this.captures.push(
-        new TcpdumpCapture(
-          {
-            interface: name,
-            filter: source.filter,
-            snapLength: source.snapLength,
-            promiscuous: source.promiscuous,
-            bufferKiB: source.bufferKiB,
-            immediate: source.immediate,
-            ...(source.tcpdumpPath !== undefined && { tcpdumpPath: source.tcpdumpPath }),
-            now: this.now,
-          },
-          this.onPacket,
-          (event) => this.onCaptureEvent(event),
+        new TcpdumpCapture({ ...options, interface: name, now: this.now }, this.onPacket, (event) =>
+          this.onCaptureEvent(event),
         ),
       );
     }

@@ -104,6 +104,18 @@ function addedTo(table: RollupTable) {
   return { packets: plus('packets'), bytes: plus('bytes'), flows: plus('flows') };
 }
 
+/** A minute rollup as flow_rollups' columns. */
+export function rollupColumnsOf(r: FlowRollupRow): Database['flow_rollups'] {
+  return {
+    minute_us: r.minuteUs,
+    host: r.host,
+    protocol: r.protocol,
+    packets: r.packets,
+    bytes: r.bytes,
+    flows: r.flows,
+  };
+}
+
 /**
  * Adds the minute rollups `rows` (from `rollUpFlows`) to flow_rollups and their sums to the hour
  * and day totals. Run it in the transaction that inserts the flows.
@@ -112,16 +124,7 @@ export async function addRollups(trx: Kysely<Database>, rows: readonly FlowRollu
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await trx
       .insertInto('flow_rollups')
-      .values(
-        rows.slice(i, i + INSERT_CHUNK).map((r) => ({
-          minute_us: r.minuteUs,
-          host: r.host,
-          protocol: r.protocol,
-          packets: r.packets,
-          bytes: r.bytes,
-          flows: r.flows,
-        })),
-      )
+      .values(rows.slice(i, i + INSERT_CHUNK).map(rollupColumnsOf))
       .onConflict((oc) => oc.columns(['minute_us', 'host', 'protocol']).doUpdateSet(addedTo('flow_rollups')))
       .execute();
   }

@@ -15,6 +15,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import { backupNameFor } from '../../src/store/backup.js';
 import { flowColumnsOf } from '../../src/store/flow-repository.js';
 import { rollUpFlows } from '../../src/store/flow-rollup.js';
+import { rollupColumnsOf } from '../../src/store/rollup-tables.js';
 import { writeBackupFile } from '../../src/store/backup-file.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations/migration-list.js';
 import type { StoreMigration } from '../../src/store/migrations/store-migration.js';
@@ -96,19 +97,7 @@ export async function seedInstallation(store: Store, nowMs: number, admin = 'olg
   // insertFlows writes the tables of this build's schema, which an older store does not have.
   await store.db.transaction().execute(async (trx) => {
     await trx.insertInto('flows').values(flows.map(flowColumnsOf)).execute();
-    await trx
-      .insertInto('flow_rollups')
-      .values(
-        rollUpFlows(flows).map((r) => ({
-          minute_us: r.minuteUs,
-          host: r.host,
-          protocol: r.protocol,
-          packets: r.packets,
-          bytes: r.bytes,
-          flows: r.flows,
-        })),
-      )
-      .execute();
+    await trx.insertInto('flow_rollups').values(rollUpFlows(flows).map(rollupColumnsOf)).execute();
   });
   await store.users.create(
     { username: admin, passwordHash: await hashPassword(GOOD_PASSWORD), role: 'admin' },
