@@ -8,7 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,8 +25,8 @@ let dir: string;
 let capture: string;
 let env: NodeJS.ProcessEnv;
 
-/** Starts `flowtrack serve` and resolves with the process and its API address. */
-async function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+/** Starts `flowtrack serve` and resolves with the process, its API address and its messages. */
+async function serve(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -49,7 +49,7 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
       fail(new Error(`server exited (${code}): ${stderr}`));
     });
   });
-  return { child, url };
+  return { child, url, stderr: () => stderr };
 }
 
 async function signIn(url: string): Promise<string> {
@@ -70,9 +70,14 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'flowtrack-crash-'));
   capture = join(dir, 'flood.pcap');
   execFileSync(process.execPath, [join(ROOT, 'bench', 'make-flood.mjs'), capture, '--packets', '200000']);
+  useDataDir('data');
+});
+
+/** Points the servers at a new data folder under `dir` with the user vic in its store. */
+function useDataDir(name: string): void {
   env = {
     ...process.env,
-    FLOWTRACK_DATA_DIR: join(dir, 'data'),
+    FLOWTRACK_DATA_DIR: join(dir, name),
     FLOWTRACK_SERVER_PORT: '0',
     FLOWTRACK_RATE_LIMIT_PER_MINUTE: '100000',
     FLOWTRACK_CAPTURE_ENABLED: 'false',
@@ -81,11 +86,22 @@ beforeAll(() => {
     env,
     input: `${GOOD_PASSWORD}\n`,
   });
-});
+}
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Waits until the writer has committed `flows` flows and is still busy; the ingest figures then. */
+async function writing(url: string, token: string, flows: number): Promise<Health['ingest']> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const h = await health(url, token);
+    if (h.ingest.acknowledged.flows >= flows && h.ingest.acknowledged.alerts >= 1) return h.ingest;
+    if (Date.now() > deadline) throw new Error(`nothing written in 60 s: ${JSON.stringify(h)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('kill -9 of flowtrack serve while it writes (real process, SQLite)', () => {
   it('loses nothing it acknowledged and opens clean', async () => {
@@ -93,19 +109,10 @@ describe('kill -9 of flowtrack serve while it writes (real process, SQLite)', ()
     let acknowledged: Health['ingest']['acknowledged'];
     let queuedAtKill: number;
     try {
-      const token = await signIn(url);
-      const deadline = Date.now() + 60_000;
       // Kill once a good part is written but the writer is still busy.
-      for (;;) {
-        const h = await health(url, token);
-        if (h.ingest.acknowledged.flows >= 20_000 && h.ingest.acknowledged.alerts >= 1) {
-          acknowledged = h.ingest.acknowledged;
-          queuedAtKill = h.ingest.queued;
-          break;
-        }
-        if (Date.now() > deadline) throw new Error(`nothing written in 60 s: ${JSON.stringify(h)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const ingest = await writing(url, await signIn(url), 20_000);
+      acknowledged = ingest.acknowledged;
+      queuedAtKill = ingest.queued;
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -142,6 +149,32 @@ describe('kill -9 of flowtrack serve while it writes (real process, SQLite)', ()
     } finally {
       restarted.child.kill('SIGTERM');
       await new Promise((r) => restarted.child.once('exit', r));
+    }
+  }, 120_000);
+
+  it('stores every flow it was handed when SIGTERM and SIGINT come together mid-replay', async () => {
+    // `timeout`, systemd and a terminal's Ctrl-C may signal twice at once; the second signal
+    // used to kill the process while it stored what the pipeline handed over.
+    useDataDir('signals');
+    const { child, url, stderr } = await serve(['--replay', capture]);
+    await writing(url, await signIn(url), 20_000);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr()).toContain('still stopping');
+    const summary = /"msg":"pipeline stopped"/;
+    const line = readFileSync(join(dir, 'signals', 'logs', 'server.log'), 'utf8')
+      .split('\n')
+      .filter((l) => summary.test(l))
+      .pop();
+    const handedOver = (JSON.parse(line ?? '{}') as { flows?: number }).flows;
+    expect(handedOver).toBeGreaterThan(20_000);
+    const db = new Database(join(dir, 'signals', 'flowtrack.db'), { readonly: true });
+    try {
+      expect((db.prepare('SELECT count(*) AS n FROM flows').get() as { n: number }).n).toBe(handedOver);
+    } finally {
+      db.close();
     }
   }, 120_000);
 });

@@ -60,12 +60,25 @@ export function serveCommand(): Command {
         ...(opts.replay !== undefined && { replay: opts.replay, replaySpeed: opts.speed }),
       });
       await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.stderr.write('flowtrack: stopping\n');
-          resolve();
+        // Listeners stay for the whole shutdown: with none, a second signal would kill the
+        // process in the middle of storing the flows. `timeout` and a terminal's Ctrl-C often
+        // deliver two at once (to the process and to its group), so only a third quits at once.
+        let signals = 0;
+        const onSignal = (): void => {
+          signals++;
+          if (signals === 1) {
+            process.stderr.write('flowtrack: stopping\n');
+            resolve();
+          } else if (signals === 2) {
+            process.stderr.write(
+              'flowtrack: still stopping (storing the flows and alerts in hand); signal once more to quit at once and lose them\n',
+            );
+          } else {
+            process.exit(130);
+          }
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
       await server.close();
     });

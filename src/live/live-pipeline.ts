@@ -10,7 +10,10 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import type { ControlMessage, PipelineConfig, PipelineSummary, WorkerMessage } from './pipeline-messages.js';
 
-/** How long a stopping worker gets to flush before it is terminated. */
+/**
+ * How long a stopping worker may send nothing before it is terminated (a shutdown that stores
+ * many flows takes longer than this, but never this long between two of its messages).
+ */
 const STOP_TIMEOUT_MS = 15_000;
 
 /**
@@ -37,11 +40,14 @@ export class LivePipeline {
   /** Settles when the worker has exited, with its summary when it finished its work. */
   readonly finished: Promise<PipelineSummary | null>;
 
+  private stopTimer: NodeJS.Timeout | null = null;
+
   constructor(config: PipelineConfig, onMessage: (message: WorkerMessage) => void) {
     this.worker = new Worker(workerFile(), { workerData: config });
     let summary: PipelineSummary | null = null;
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'done') summary = message.summary;
+      this.stopTimer?.refresh();
       onMessage(message);
     });
     this.finished = new Promise((resolve) => {
@@ -58,11 +64,11 @@ export class LivePipeline {
   /** Stops capture or replay and waits until every flow and alert has been handed over. */
   async stop(): Promise<PipelineSummary | null> {
     this.send({ type: 'stop' });
-    const timeout = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
+    this.stopTimer = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
     try {
       return await this.finished;
     } finally {
-      clearTimeout(timeout);
+      clearTimeout(this.stopTimer);
     }
   }
 

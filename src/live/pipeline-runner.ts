@@ -6,8 +6,9 @@
  * stores and serves what it is told.
  *
  * Live capture never waits: if the service falls behind, its store writer counts what it drops.
- * A replay keeps the file's pace at `speed` and never runs more than REPLAY_WINDOW flows ahead of
- * what the service has taken (its 'stored' messages).
+ * A replay keeps the file's pace at `speed` and never runs more than STORE_WINDOW flows ahead of
+ * what the service has taken (its 'stored' messages); so does every shutdown, whose flows (all
+ * those still open) must all be stored, however many.
  */
 
 import { readCapture } from '../capture/capture-file.js';
@@ -31,8 +32,11 @@ import type {
 /** Flows sent in one message at most, and how often a partial batch goes out. */
 const FLOW_BATCH = 1000;
 const FLOW_BATCH_MS = 200;
-/** A replay's flows sent but not yet taken by the service, at most (see ControlMessage 'stored'). */
-const REPLAY_WINDOW = 20_000;
+/**
+ * Flows sent but not yet taken by the service, at most, during a replay and a shutdown (see
+ * ControlMessage 'stored').
+ */
+const STORE_WINDOW = 20_000;
 /** Replays read in small chunks when paced, so that the pace holds within a chunk's time. */
 const PACED_CHUNK_BYTES = 16 * 1024;
 
@@ -86,7 +90,7 @@ export class PipelineRunner {
     });
     this.stats = new LiveStats(now(), 0);
     // Live capture never waits for the store: the service counts what it cannot keep.
-    this.window = config.source.kind === 'replay' ? REPLAY_WINDOW : Infinity;
+    this.window = config.source.kind === 'replay' ? STORE_WINDOW : Infinity;
   }
 
   /** Runs until the replay ends or `stop()` is called; posts 'done' last. */
@@ -121,9 +125,8 @@ export class PipelineRunner {
   /** Ends capture (tcpdump flushes first) or the replay; `run()` then finishes. */
   async stop(): Promise<void> {
     this.stopping = true;
-    // Shutting down: what waits for the store's window goes now (the writer keeps what it can).
-    this.window = Infinity;
-    this.pump();
+    // The open flows all end now, maybe hundreds of thousands: they go as the store takes them.
+    this.window = STORE_WINDOW;
     await Promise.all(this.captures.map((c) => c.stop()));
     this.stopped();
   }

@@ -20,8 +20,11 @@ import { describeError } from '../util/errors.js';
 import type { LiveFeed } from './live-feed.js';
 
 const MiB = 1024 * 1024;
-/** Rows the store writer may have queued before a replay's flows are taken only after a flush. */
-const REPLAY_QUEUE_LIMIT = 20_000;
+/**
+ * Rows the store writer may have queued before more flows are taken only after a flush (a replay
+ * and a shutdown wait for that; live capture does not).
+ */
+const QUEUE_LIMIT = 20_000;
 
 export interface PipelineServiceOptions {
   config: ServiceConfig;
@@ -105,9 +108,8 @@ export class PipelineService implements CaptureView {
 
   /** Stops capture or replay and hands every flow and alert still in the pipeline to the writer. */
   async stop(): Promise<void> {
-    const pipeline = this.pipeline;
+    await this.pipeline?.stop();
     this.pipeline = null;
-    if (pipeline) await pipeline.stop();
   }
 
   private onMessage(m: WorkerMessage): void {
@@ -119,7 +121,7 @@ export class PipelineService implements CaptureView {
           writer.enqueueFlow(flow);
           feed.countFlow(flow);
         }
-        if (this.options.replay) this.takeReplayFlows(writer, m.flows.length);
+        this.takeFlows(writer, m.flows.length);
         break;
       case 'alert':
         writer.enqueueAlert(m.alert);
@@ -177,11 +179,11 @@ export class PipelineService implements CaptureView {
     }
   }
 
-  /** Lets a replay send more once the writer is not too far behind. */
-  private takeReplayFlows(writer: StoreWriter, flows: number): void {
+  /** Lets the pipeline send more once the writer is not too far behind. */
+  private takeFlows(writer: StoreWriter, flows: number): void {
     const pipeline = this.pipeline;
     if (!pipeline) return;
-    if (writer.queued <= REPLAY_QUEUE_LIMIT) {
+    if (writer.queued <= QUEUE_LIMIT) {
       pipeline.stored(flows);
       return;
     }
