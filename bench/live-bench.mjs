@@ -17,11 +17,14 @@
  * Loss is counted from what the sender says it sent (tcpreplay's "Actual: N packets") against
  * what each receiver says it got (tcpdump's "packets captured"; FlowTrack's packets parsed, from
  * /api/capture before and after). The API probe asks /api/flows and /api/capture in turn, one
- * request every 50 ms, from inside the receiving namespace.
+ * request every 50 ms, from inside the receiving namespace. FlowTrack's own losses are counted
+ * too: flows its store writer dropped (/api/system_health), and after the SIGTERM at the end, the
+ * flows the pipeline handed over (its 'pipeline stopped' log line) against the rows in the store.
  */
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout } from 'node:timers';
@@ -219,7 +222,7 @@ async function flowtrackRuns(file, rates, packets, opts, dataDir) {
   const serve = startIn(ns.rx, 3600, process.execPath, [CLI, 'serve', '-i', 'veth1'], {
     FLOWTRACK_DATA_DIR: dataDir,
     FLOWTRACK_SERVER_PORT: String(PORT),
-    FLOWTRACK_LOGS_LEVEL: 'warn',
+    FLOWTRACK_LOGS_LEVEL: 'info',
     FLOWTRACK_RATE_LIMIT_PER_MINUTE: '1000000',
     FLOWTRACK_CAPTURE_IMMEDIATE: String(opts.immediate),
     ...(opts.snaplen === null ? {} : { FLOWTRACK_CAPTURE_SNAPLEN: String(opts.snaplen) }),
@@ -251,6 +254,7 @@ async function flowtrackRuns(file, rates, packets, opts, dataDir) {
       const latency = JSON.parse(probe.text.trim().split('\n').pop() ?? '{}');
       const after = await counters();
       const seen = after.packets - before.packets;
+      const { ingest } = await api('/api/system_health', token);
       results.push({
         pps,
         sent,
@@ -258,16 +262,33 @@ async function flowtrackRuns(file, rates, packets, opts, dataDir) {
         seen,
         dropped: after.kernelDropped - before.kernelDropped,
         lost: Math.max(0, sent - seen),
+        storeDroppedSoFar: ingest.dropped.flows,
         api: latency,
       });
       process.stderr.write(`live-bench: flowtrack at ${pps} pps: ${JSON.stringify(results.at(-1))}\n`);
     }
   } finally {
+    const stopping = Date.now();
     serve.child.kill('SIGTERM');
-    await Promise.race([serve.exited, sleep(30_000)]);
+    const code = await Promise.race([serve.exited, sleep(300_000).then(() => 'still running')]);
+    shutdown.seconds = (Date.now() - stopping) / 1000;
+    shutdown.exitCode = code;
   }
+  // What the pipeline handed over at the end, against what the store holds.
+  const stopped = readFileSync(join(dataDir, 'logs', 'server.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"msg":"pipeline stopped"'))
+    .pop();
+  shutdown.flowsHandedOver = stopped ? JSON.parse(stopped).flows : null;
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const db = new Database(join(dataDir, 'flowtrack.db'), { readonly: true });
+  shutdown.flowsStored = db.prepare('select count(*) as n from flows').get().n;
+  db.close();
   return results;
 }
+
+/** FlowTrack's shutdown after the last rate: time to exit, and flows handed over and stored. */
+const shutdown = { seconds: null, exitCode: null, flowsHandedOver: null, flowsStored: null };
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -315,11 +336,12 @@ async function main() {
       }),
       '',
       `Highest rate without loss: tcpdump ${Math.round(best(tcpdump))} pps, FlowTrack ${Math.round(best(flowtrack))} pps`,
+      `FlowTrack's store writer dropped ${flowtrack.at(-1)?.storeDroppedSoFar ?? '-'} flows; on SIGTERM it stopped in ${shutdown.seconds} s (exit ${shutdown.exitCode}) with ${shutdown.flowsStored} flows stored of ${shutdown.flowsHandedOver} handed over`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     writeFileSync(
       join(OUT, 'live-results.json'),
-      JSON.stringify({ options: opts, tcpdump, flowtrack }, null, 2),
+      JSON.stringify({ options: opts, tcpdump, flowtrack, shutdown }, null, 2),
     );
   } finally {
     removePair();

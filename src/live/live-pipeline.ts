@@ -4,10 +4,8 @@
  * it cleanly: tcpdump flushes, the open flows end and are handed over, then the thread exits.
  */
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { workerFile } from '../util/worker-file.js';
 import type { ControlMessage, PipelineConfig, PipelineSummary, WorkerMessage } from './pipeline-messages.js';
 
 /**
@@ -15,25 +13,6 @@ import type { ControlMessage, PipelineConfig, PipelineSummary, WorkerMessage } f
  * many flows takes longer than this, but never this long between two of its messages).
  */
 const STOP_TIMEOUT_MS = 15_000;
-
-/**
- * The worker's compiled file. Run from TypeScript sources (the tests), this module has a .ts URL
- * and Node cannot start a .ts worker: the build's copy in dist/ is used instead.
- */
-function workerFile(): string {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts')
-    ? new URL('../../dist/live/pipeline-worker.js', here)
-    : new URL('./pipeline-worker.js', here);
-  const path = fileURLToPath(url);
-  if (!existsSync(path)) {
-    throw new FlowTrackError(
-      ErrorCode.IO_ERROR,
-      `the pipeline worker ${path} is missing: run \`npm run build\` first`,
-    );
-  }
-  return path;
-}
 
 export class LivePipeline {
   private readonly worker: Worker;
@@ -43,7 +22,7 @@ export class LivePipeline {
   private stopTimer: NodeJS.Timeout | null = null;
 
   constructor(config: PipelineConfig, onMessage: (message: WorkerMessage) => void) {
-    this.worker = new Worker(workerFile(), { workerData: config });
+    this.worker = new Worker(workerFile(import.meta.url, 'live/pipeline-worker.js'), { workerData: config });
     let summary: PipelineSummary | null = null;
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'done') summary = message.summary;

@@ -15,7 +15,7 @@ import { evidenceFileName, type EvidenceOptions } from '../live/evidence-recorde
 import { LivePipeline } from '../live/live-pipeline.js';
 import type { LiveSecond } from '../live/live-stats.js';
 import type { CaptureStatus, PipelineConfig, WorkerMessage } from '../live/pipeline-messages.js';
-import type { StoreWriter } from '../store/store-writer.js';
+import type { IngestWriter } from '../store/store-writer.js';
 import { describeError } from '../util/errors.js';
 import type { LiveFeed } from './live-feed.js';
 
@@ -31,7 +31,7 @@ export interface PipelineServiceOptions {
   /** Replay this file instead of capturing live. */
   replay?: { file: string; speed: number | 'max' };
   /** The store writer of the moment (a restore replaces it). */
-  writer: () => StoreWriter;
+  writer: () => IngestWriter;
   feed: LiveFeed;
   logger: Logger;
   print: (line: string) => void;
@@ -180,7 +180,7 @@ export class PipelineService implements CaptureView {
   }
 
   /** Lets the pipeline send more once the writer is not too far behind. */
-  private takeFlows(writer: StoreWriter, flows: number): void {
+  private takeFlows(writer: IngestWriter, flows: number): void {
     const pipeline = this.pipeline;
     if (!pipeline) return;
     if (writer.queued <= QUEUE_LIMIT) {

@@ -20,7 +20,8 @@ import { loadTlsCredentials } from '../api/tls-credentials.js';
 import type { Api } from '../api/api-context.js';
 import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
 import { describeError } from '../util/errors.js';
-import { StoreWriter } from '../store/store-writer.js';
+import { StoreWriter, type IngestWriter } from '../store/store-writer.js';
+import { StoreWriterThread } from '../store/store-writer-thread.js';
 import { LiveFeed } from './live-feed.js';
 import { StoreHolder } from './store-holder.js';
 import { PipelineService } from './pipeline-service.js';
@@ -100,12 +101,18 @@ export async function startServer(
       refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
       now,
     });
-    const newWriter = (): StoreWriter =>
-      new StoreWriter(store.db, {
+    const newWriter = async (): Promise<IngestWriter> => {
+      const options = {
         now,
-        onError: (err) => serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
-      });
-    let writer = newWriter();
+        onError: (err: FlowTrackError) =>
+          serverLog.logger.error({ err: describeError(err) }, 'store write failed'),
+      };
+      // An in-memory database has no second connection: its writer shares the service's.
+      return store.location === ':memory:'
+        ? new StoreWriter(store.db, options)
+        : StoreWriterThread.start(config.store.url, options);
+    };
+    let writer = await newWriter();
     closers.push(() => writer.close());
     const feed = new LiveFeed(now);
     closers.push(() => {
@@ -132,7 +139,7 @@ export async function startServer(
           } finally {
             // The restored database, or the previous one when the restore gave up.
             store.replace(await openStore(config.store.url));
-            writer = newWriter();
+            writer = await newWriter();
           }
         } finally {
           restoring = false;

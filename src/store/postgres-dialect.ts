@@ -115,6 +115,9 @@ export async function openPostgresDialect(url: string): Promise<StoreDialect> {
     },
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it ever ran a query; the check's idle connection would
+      // otherwise keep the process (or the store writer's thread) alive for pg's idle timeout.
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -38,6 +38,24 @@ export interface StoreWriterOptions {
   now?: () => number;
   /** Told about a failed write (the timer's writes have no caller to reject). */
   onError?: (err: FlowTrackError) => void;
+  /** Told after each batch committed or failed (the counts changed). */
+  onProgress?: () => void;
+}
+
+/**
+ * What the service writes its flows and alerts through: a StoreWriter on the service's own
+ * thread, or one in a thread of its own (StoreWriterThread).
+ */
+export interface IngestWriter {
+  enqueueFlow(row: FlowRow): boolean;
+  enqueueAlert(alert: Alert): boolean;
+  readonly queued: number;
+  readonly acknowledged: RowCounts;
+  readonly dropped: RowCounts;
+  readonly failed: RowCounts;
+  readonly lastError: FlowTrackError | null;
+  flush(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Rows per kind. */
@@ -52,12 +70,13 @@ interface QueuedAlert {
   attempts: number;
 }
 
-export class StoreWriter {
+export class StoreWriter implements IngestWriter {
   private readonly maxQueued: number;
   private readonly batchSize: number;
   private readonly maxAttempts: number;
   private readonly now: () => number;
   private readonly onError: (err: FlowTrackError) => void;
+  private readonly onProgress: () => void;
   private flows: FlowRow[] = [];
   /** Attempts already made on the first `retryFlows` rows of `flows` (a failed batch put back). */
   private flowAttempts = 0;
@@ -89,6 +108,7 @@ export class StoreWriter {
     this.intervalMs = options.intervalMs ?? 250;
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => undefined);
+    this.onProgress = options.onProgress ?? (() => undefined);
     this.timer = setInterval(() => {
       if (this.queued > 0 && Date.now() >= this.retryAt) this.startDrain().catch(() => undefined);
     }, this.intervalMs);
@@ -116,14 +136,17 @@ export class StoreWriter {
     return true;
   }
 
-  /** Queues an alert (replacing a queued older version of it); false when dropped. Never waits. */
-  enqueueAlert(alert: Alert): boolean {
+  /**
+   * Queues an alert (replacing a queued older version of it), updated at `at` (default: now);
+   * false when dropped. Never waits.
+   */
+  enqueueAlert(alert: Alert, at = this.now()): boolean {
     const queued = this.alerts.get(alert.id);
     if (this.closed || (queued === undefined && this.queued >= this.maxQueued)) {
       this.counts.dropped.alerts++;
       return false;
     }
-    this.alerts.set(alert.id, { alert, at: this.now(), attempts: 0 });
+    this.alerts.set(alert.id, { alert, at, attempts: 0 });
     return true;
   }
 
@@ -223,6 +246,7 @@ export class StoreWriter {
         this.failuresInRow++;
         this.retryAt = Date.now() + Math.min(30_000, this.intervalMs * 2 ** (this.failuresInRow - 1));
         this.onError(failure);
+        this.onProgress();
         // Stop here: the timer tries again later instead of spinning on a database that is down.
         throw failure;
       }
@@ -230,6 +254,7 @@ export class StoreWriter {
       this.counts.acknowledged.alerts += alerts.length;
       this.failuresInRow = 0;
       this.retryAt = 0;
+      this.onProgress();
     }
   }
 

@@ -26,7 +26,7 @@ import { StoreWriter } from '../../src/store/store-writer.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A minute boundary (1_699_999_980 s is 28_333_333 minutes), in microseconds. */
-const BASE_US = 1_699_999_980_000_000;
+export const BASE_US = 1_699_999_980_000_000;
 const BASE_MS = BASE_US / 1000;
 const MINUTE_US = 60_000_000;
 const HOUR_US = 3_600_000_000;
@@ -257,7 +257,8 @@ function newestFirst(a: StoredFlow, b: StoredFlow): number {
   return b.lastSeenUs - a.lastSeenUs || b.id - a.id;
 }
 
-function alert(id: string, overrides: Partial<Alert> = {}): Alert {
+/** A port-scan alert with id `id`, changed by `overrides`. */
+export function alert(id: string, overrides: Partial<Alert> = {}): Alert {
   return {
     id,
     type: 'port_scan',
