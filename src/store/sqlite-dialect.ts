@@ -19,15 +19,15 @@ const BUSY_TIMEOUT_MS = 5000;
 /** Prepared statements kept for reuse, the least recently used going first. */
 const STATEMENT_CACHE_SIZE = 256;
 /**
- * Pages of cache, as kibibytes when negative (64 MiB). SQLite's default of 2 MiB held too little
- * of the flows' six indexes: every insert into a store of millions of flows read pages back.
+ * Pages of cache, as kibibytes when negative (64 MiB). SQLite's default of 2 MiB holds little of
+ * the flows' five indexes, whose random keys send each insert to a different page of each.
  */
 const CACHE_SIZE = -65_536;
 
 /**
  * `handle` as Kysely's driver sees it, with its prepared statements kept: the driver prepares
  * every query anew, and parsing the store writer's statements (the same few, thousands of times a
- * second) took a seventh of its time. Kysely only runs statements to their end (it streams none),
+ * second) took 7% of its time. Kysely only runs statements to their end (it streams none),
  * so one statement is never used twice at once.
  */
 function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {

@@ -42,9 +42,12 @@ export type WriterRequest =
   | { type: 'rows'; flows: FlowRow[]; alerts: { alert: Alert; at: number }[] }
   | { type: 'flush' | 'close'; id: number };
 
-/** What the writer's thread sends back. */
+/** What the writer's thread sends back ('ready' or 'failed' once, at start). */
 export type WriterReply =
-  { type: 'ready' } | { type: 'done'; id: number; error: string | null } | { type: 'error'; message: string };
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'done'; id: number; error: string | null }
+  | { type: 'error'; message: string };
 
 export type StoreWriterThreadOptions = Omit<StoreWriterOptions, 'onProgress'>;
 
@@ -63,7 +66,6 @@ export class StoreWriterThread implements IngestWriter {
   private sent = 0;
   private readonly droppedCounts = { flows: 0, alerts: 0 };
   private lastFailure: FlowTrackError | null = null;
-  private started = false;
   private closed = false;
   /** Set when the thread is gone: nothing more can be written. */
   private gone = false;
@@ -116,7 +118,7 @@ export class StoreWriterThread implements IngestWriter {
         if (reply.type === 'ready') {
           worker.off('exit', onExit);
           resolve();
-        } else if (reply.type === 'error' && !writer.started) {
+        } else if (reply.type === 'failed') {
           worker.off('exit', onExit);
           reject(new FlowTrackError(ErrorCode.STORE_ERROR, reply.message));
         } else {
@@ -125,7 +127,6 @@ export class StoreWriterThread implements IngestWriter {
       });
       worker.on('error', (err) => writer.threadFailed(err.message));
     });
-    writer.started = true;
     worker.once('exit', () => writer.threadFailed('the store writer thread ended'));
     return writer;
   }
@@ -153,8 +154,10 @@ export class StoreWriterThread implements IngestWriter {
   }
 
   get queued(): number {
-    const inThread = this.count(COUNT.queued);
-    return this.flows.length + this.alerts.size + (this.sent - this.count(COUNT.received)) + inThread;
+    // `received` first: the thread grows its queue before `received`, so a row is never missed
+    // (at worst counted twice for a moment).
+    const inTransit = this.sent - this.count(COUNT.received);
+    return this.flows.length + this.alerts.size + inTransit + this.count(COUNT.queued);
   }
 
   get acknowledged(): RowCounts {
@@ -167,10 +170,6 @@ export class StoreWriterThread implements IngestWriter {
 
   get failed(): RowCounts {
     return { flows: this.count(COUNT.failedFlows), alerts: this.count(COUNT.failedAlerts) };
-  }
-
-  private count(index: number): number {
-    return Number(Atomics.load(this.counts, index));
   }
 
   get lastError(): FlowTrackError | null {
@@ -191,6 +190,10 @@ export class StoreWriterThread implements IngestWriter {
     } finally {
       await this.exited;
     }
+  }
+
+  private count(index: number): number {
+    return Number(Atomics.load(this.counts, index));
   }
 
   private schedulePost(): void {

@@ -65,7 +65,7 @@ try {
   });
   reply({ type: 'ready' });
 } catch (err) {
-  reply({ type: 'error', message: describeError(err) });
+  reply({ type: 'failed', message: describeError(err) });
   port.close();
 }
 
