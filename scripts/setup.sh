@@ -24,7 +24,8 @@ fi
 
 # command -> Debian package
 # g++, make and python3 build better-sqlite3 (the SQLite store) where npm finds no prebuilt binary.
-declare -A tools=([tcpdump]=tcpdump [g++]=g++ [make]=make [python3]=python3)
+# nft: the firewall backend (respond/nftables-firewall.ts).
+declare -A tools=([tcpdump]=tcpdump [nft]=nftables [g++]=g++ [make]=make [python3]=python3)
 if $with_tests; then
   tools+=([tshark]=tshark [capinfos]=wireshark-common [editcap]=wireshark-common [argus]=argus-server
     [softflowd]=softflowd [nfpcapd]=nfdump)
@@ -32,6 +33,8 @@ if $with_tests; then
   tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl [setpriv]=util-linux)
   # Live capture benchmark: a capture replayed over a veth pair (bench/live-bench.mjs).
   tools+=([tcpreplay]=tcpreplay)
+  # Firewall tests: a blocked source's pings must stop (test/firewall-nftables-netns.test.ts).
+  tools+=([ping]=iputils-ping)
   # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
   tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
 fi
