@@ -33,8 +33,9 @@ if $with_tests; then
   tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl [setpriv]=util-linux)
   # Live capture benchmark: a capture replayed over a veth pair (bench/live-bench.mjs).
   tools+=([tcpreplay]=tcpreplay)
-  # Firewall tests: a blocked source's pings must stop (test/firewall-nftables-netns.test.ts).
-  tools+=([ping]=iputils-ping)
+  # Firewall conformance tests (test/helpers/firewall-suite.ts): nftables and the iptables and
+  # ipset fallback, and ping to see a blocked source's packets stop.
+  tools+=([iptables]=iptables [ip6tables]=iptables [ipset]=ipset [ping]=iputils-ping)
   # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
   tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
 fi

@@ -9,79 +9,38 @@
  * it applies whole or not at all.
  */
 
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { isIPv4, isIPv6 } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { FlowTrackError } from '../util/errors.js';
+import {
+  checkPort,
+  parseSource,
+  runTool,
+  runToolWithFile,
+  secondsLeft,
+  type BackendOptions,
+  type BlockedSource,
+  type FirewallBackend,
+  type FirewallState,
+} from './firewall-backend.js';
 
-/** A source whose packets are dropped until `expiresAt` (epoch ms), or for good when null. */
-export interface BlockedSource {
-  /** An address or a prefix: 203.0.113.7, 198.51.100.0/24, 2001:db8::/64. */
-  address: string;
-  expiresAt: number | null;
-}
-
-export interface ClosedPort {
-  protocol: 'tcp' | 'udp';
-  port: number;
-}
-
-/** What the firewall enforces. */
-export interface FirewallState {
-  blocked: BlockedSource[];
-  closedPorts: ClosedPort[];
-}
-
-export interface NftablesOptions {
-  /** The command and its first arguments (default ['nft']; tests run it in a namespace). */
-  command?: readonly string[];
+export interface NftablesOptions extends BackendOptions {
   /** The table's name (default 'flowtrack'). */
   table?: string;
-  /** Wall clock, epoch milliseconds. */
-  now?: () => number;
 }
 
-/** A parsed source: family, address and prefix length. */
-interface Source {
-  family: 4 | 6;
-  addr: string;
-  len: number;
-}
+const INSTALL = 'install nftables (scripts/setup.sh does)';
 
 type NftObject = Record<string, unknown>;
 
 const PORT_SETS = { tcp: 'closed_tcp', udp: 'closed_udp' } as const;
 
-/** Parses an address or prefix; throws BAD_REQUEST saying what is wrong with it. */
-export function parseSource(text: string): Source {
-  const [addr = '', len, ...rest] = text.trim().split('/');
-  const family = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : null;
-  if (family === null || rest.length > 0) {
-    throw new FlowTrackError(
-      ErrorCode.BAD_REQUEST,
-      `${JSON.stringify(text)} is not an IP address or prefix: write it like 203.0.113.7, 198.51.100.0/24 or 2001:db8::/64`,
-    );
-  }
-  const max = family === 4 ? 32 : 128;
-  const bits = len === undefined ? max : Number(len);
-  if (!/^\d{1,3}$/.test(len ?? String(max)) || bits < 0 || bits > max) {
-    throw new FlowTrackError(
-      ErrorCode.BAD_REQUEST,
-      `the prefix length of ${JSON.stringify(text)} must be a whole number from 0 to ${max}`,
-    );
-  }
-  return { family, addr, len: bits };
-}
-
-export class NftablesFirewall {
-  private readonly command: readonly string[];
+export class NftablesFirewall implements FirewallBackend {
+  readonly name = 'nftables';
+  private readonly prefix: readonly string[];
   private readonly table: string;
   private readonly now: () => number;
 
   constructor(options: NftablesOptions = {}) {
-    this.command = options.command ?? ['nft'];
+    this.prefix = options.prefix ?? [];
     this.table = options.table ?? 'flowtrack';
     this.now = options.now ?? Date.now;
   }
@@ -150,7 +109,7 @@ export class NftablesFirewall {
   async read(): Promise<FirewallState | null> {
     let listed: string;
     try {
-      listed = await this.exec(['-j', 'list', 'table', 'inet', this.table]);
+      listed = await runTool(this.prefix, 'nft', ['-j', 'list', 'table', 'inet', this.table], INSTALL);
     } catch (err) {
       if (err instanceof FlowTrackError && /No such file or directory/i.test(err.message)) return null;
       throw err;
@@ -189,8 +148,7 @@ export class NftablesFirewall {
       const source = parseSource(address);
       const full = source.len === (source.family === 4 ? 32 : 128);
       const val = full ? source.addr : { prefix: { addr: source.addr, len: source.len } };
-      // The kernel counts whole seconds; a block never ends early for being rounded.
-      const seconds = expiresAt === null ? null : Math.max(1, Math.ceil((expiresAt - now) / 1000));
+      const seconds = secondsLeft(expiresAt, now);
       bySet[source.family === 4 ? 'block_v4' : 'block_v6'].push(
         verb === 'add' && seconds !== null ? { elem: { val, timeout: seconds } } : val,
       );
@@ -202,45 +160,7 @@ export class NftablesFirewall {
 
   private async run(commands: NftObject[]): Promise<void> {
     if (commands.length === 0) return;
-    // Through a file of our own: nft cannot open a socket as its standard input (Node's pipes to
-    // a child are sockets), and a command-line argument is limited to 128 KiB.
-    const dir = await mkdtemp(join(tmpdir(), 'flowtrack-nft-'));
-    try {
-      const file = join(dir, 'changes.json');
-      await writeFile(file, JSON.stringify({ nftables: commands }), { mode: 0o600 });
-      await this.exec(['-j', '-f', file]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-
-  private exec(args: readonly string[]): Promise<string> {
-    const [program = 'nft', ...first] = this.command;
-    return new Promise((resolve, reject) => {
-      const child = spawn(program, [...first, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-      child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-      child.on('error', (err) =>
-        reject(
-          new FlowTrackError(
-            ErrorCode.IO_ERROR,
-            `cannot run ${program} (${err.message}): install nftables (scripts/setup.sh does) or choose the dry-run firewall`,
-          ),
-        ),
-      );
-      child.on('close', (code) => {
-        if (code === 0) resolve(stdout);
-        else
-          reject(
-            new FlowTrackError(
-              ErrorCode.IO_ERROR,
-              `nftables refused the change (${stderr.trim().split('\n')[0] ?? `status ${String(code)}`}): FlowTrack needs root or cap_net_admin to manage its firewall table`,
-            ),
-          );
-      });
-    });
+    await runToolWithFile(this.prefix, 'nft', ['-j', '-f'], JSON.stringify({ nftables: commands }), INSTALL);
   }
 }
 
@@ -250,16 +170,6 @@ function match(left: NftObject, right: string): NftObject {
 
 function rule(t: { family: string; table: string }, chain: string, expr: NftObject[]): NftObject {
   return { add: { rule: { ...t, chain, expr } } };
-}
-
-function checkPort(port: number): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new FlowTrackError(
-      ErrorCode.BAD_REQUEST,
-      `port ${String(port)} is not a port number from 1 to 65535`,
-    );
-  }
-  return port;
 }
 
 /** A set element as `nft -j list` prints it, back as a BlockedSource. */

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../util/errors.js';
+import { checkPort, parseSource, secondsLeft } from './firewall-backend.js';
+import { IptablesFirewall } from './iptables-firewall.js';
+import { NftablesFirewall } from './nftables-firewall.js';
+
+describe('parseSource', () => {
+  it('takes addresses and prefixes of both families', () => {
+    expect(parseSource('203.0.113.7')).toEqual({ family: 4, addr: '203.0.113.7', len: 32 });
+    expect(parseSource('198.51.100.0/24')).toEqual({ family: 4, addr: '198.51.100.0', len: 24 });
+    expect(parseSource('2001:db8::/64')).toEqual({ family: 6, addr: '2001:db8::', len: 64 });
+  });
+
+  it('refuses anything else with BAD_REQUEST, saying how to write it', () => {
+    for (const bad of [
+      '',
+      'example.com',
+      '10.0.0.1/33',
+      '10.0.0.0/0',
+      '2001:db8::/129',
+      '10.0.0.1/8/8',
+      '10.0.0.1/x',
+      '1.2.3.4; drop',
+    ])
+      expect(() => parseSource(bad)).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }));
+  });
+});
+
+describe('checkPort and secondsLeft', () => {
+  it('takes ports 1-65535 only', () => {
+    expect(checkPort(22)).toBe(22);
+    for (const bad of [0, 65_536, 1.5, Number.NaN]) expect(() => checkPort(bad)).toThrow(/not a port number/);
+  });
+
+  it('rounds a block up to whole seconds, never below one', () => {
+    expect(secondsLeft(null, 0)).toBeNull();
+    expect(secondsLeft(10_001, 0)).toBe(11);
+    expect(secondsLeft(-5000, 0)).toBe(1);
+  });
+});
+
+describe('a backend whose tool is missing', () => {
+  for (const firewall of [
+    new NftablesFirewall({ prefix: ['/nonexistent/bin/env'] }),
+    new IptablesFirewall({ prefix: ['/nonexistent/bin/env'] }),
+  ]) {
+    it(`${firewall.name}: fails with IO_ERROR saying what to install`, async () => {
+      await expect(firewall.apply({ blocked: [], closedPorts: [] })).rejects.toMatchObject({
+        code: ErrorCode.IO_ERROR,
+        message: expect.stringMatching(/install (nftables|iptables)/) as unknown,
+      });
+    });
+  }
+});

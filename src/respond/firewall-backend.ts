@@ -1,0 +1,161 @@
+/**
+ * What every firewall backend does (nftables, iptables with ipset): enforce a state of blocked
+ * sources and closed local ports in rules of FlowTrack's own, read back what the kernel enforces,
+ * and remove all of its own rules and nothing else. The helpers here are shared by the backends:
+ * checking addresses and ports at the edge, and running the system's tools with errors that say
+ * what to do.
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { isIPv4, isIPv6 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, FlowTrackError } from '../util/errors.js';
+
+/** A source whose packets are dropped until `expiresAt` (epoch ms), or for good when null. */
+export interface BlockedSource {
+  /** An address or a prefix: 203.0.113.7, 198.51.100.0/24, 2001:db8::/64. */
+  address: string;
+  expiresAt: number | null;
+}
+
+export interface ClosedPort {
+  protocol: 'tcp' | 'udp';
+  port: number;
+}
+
+/** What the firewall enforces. */
+export interface FirewallState {
+  blocked: BlockedSource[];
+  closedPorts: ClosedPort[];
+}
+
+export interface FirewallBackend {
+  readonly name: 'nftables' | 'iptables';
+  /** Replaces everything FlowTrack enforces with `state` (start-up, reconciliation). */
+  apply(state: FirewallState): Promise<void>;
+  /** Adds blocks (after `apply` has set the backend up). */
+  block(sources: readonly BlockedSource[]): Promise<void>;
+  /** Lifts the blocks of these addresses or prefixes, written as they were blocked. */
+  unblock(addresses: readonly string[]): Promise<void>;
+  /** What the kernel enforces now (expired blocks are gone from it); null when nothing is set up. */
+  read(): Promise<FirewallState | null>;
+  /** Removes every rule and set FlowTrack made, and nothing else. */
+  flush(): Promise<void>;
+}
+
+export interface BackendOptions {
+  /** Put before each command (tests: ['ip', 'netns', 'exec', NAMESPACE]). */
+  prefix?: readonly string[];
+  /** Wall clock, epoch milliseconds. */
+  now?: () => number;
+}
+
+/** A parsed source: family, address and prefix length. */
+export interface Source {
+  family: 4 | 6;
+  addr: string;
+  len: number;
+}
+
+/** Parses an address or prefix; throws BAD_REQUEST saying what is wrong with it. */
+export function parseSource(text: string): Source {
+  const [addr = '', len, ...rest] = text.trim().split('/');
+  const family = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : null;
+  if (family === null || rest.length > 0) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `${JSON.stringify(text)} is not an IP address or prefix: write it like 203.0.113.7, 198.51.100.0/24 or 2001:db8::/64`,
+    );
+  }
+  const max = family === 4 ? 32 : 128;
+  const bits = len === undefined ? max : Number(len);
+  if (!/^\d{1,3}$/.test(len ?? String(max)) || bits < 1 || bits > max) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `the prefix length of ${JSON.stringify(text)} must be a whole number from 1 to ${max}`,
+    );
+  }
+  return { family, addr, len: bits };
+}
+
+/** `port` when it is a port number; BAD_REQUEST otherwise. */
+export function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `port ${String(port)} is not a port number from 1 to 65535`,
+    );
+  }
+  return port;
+}
+
+/** Whole seconds until `expiresAt` (at least 1: a block never ends early for being rounded), or null. */
+export function secondsLeft(expiresAt: number | null, now: number): number | null {
+  return expiresAt === null ? null : Math.max(1, Math.ceil((expiresAt - now) / 1000));
+}
+
+/**
+ * Runs `tool ARGS` (after `prefix`) and resolves with its standard output. A tool that cannot be
+ * started or that fails rejects with IO_ERROR, naming the package to install or the right missing.
+ */
+export function runTool(
+  prefix: readonly string[],
+  tool: string,
+  args: readonly string[],
+  installHint: string,
+): Promise<string> {
+  const [program = tool, ...rest] = [...prefix, tool, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.on('error', (err) =>
+      reject(
+        new FlowTrackError(
+          ErrorCode.IO_ERROR,
+          `cannot run ${program} (${err.message}): ${installHint} or choose the dry-run firewall`,
+        ),
+      ),
+    );
+    child.on('close', (code) => {
+      if (code === 0) {
+        resolve(stdout);
+        return;
+      }
+      const said = stderr.trim().split('\n')[0] ?? '';
+      const reason = said === '' ? `status ${String(code)}` : said;
+      reject(
+        new FlowTrackError(
+          ErrorCode.IO_ERROR,
+          `${tool} refused the change (${reason}): FlowTrack needs root or cap_net_admin to manage its firewall rules`,
+        ),
+      );
+    });
+  });
+}
+
+/**
+ * Runs `tool ARGS... FILE` with `text` in FILE, a private temporary file: nft and the restore
+ * tools cannot read a socket as standard input (Node's pipes to a child are sockets), and a
+ * command-line argument is limited to 128 KiB.
+ */
+export async function runToolWithFile(
+  prefix: readonly string[],
+  tool: string,
+  args: readonly string[],
+  text: string,
+  installHint: string,
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flowtrack-firewall-'));
+  try {
+    const file = join(dir, 'changes');
+    await writeFile(file, text, { mode: 0o600 });
+    return await runTool(prefix, tool, [...args, file], installHint);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
