@@ -131,7 +131,7 @@ export function runTool(
       reject(
         new FlowTrackError(
           ErrorCode.IO_ERROR,
-          `${tool} refused the change (${reason}): FlowTrack needs root or cap_net_admin to manage its firewall rules`,
+          `${tool} failed (${reason}): FlowTrack needs root or cap_net_admin to manage its firewall rules`,
         ),
       );
     });

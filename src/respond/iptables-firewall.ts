@@ -119,12 +119,7 @@ export class IptablesFirewall implements FirewallBackend {
   }
 
   async read(): Promise<FirewallState | null> {
-    let saved: string;
-    try {
-      saved = await runTool(this.prefix, 'ipset', ['save'], INSTALL);
-    } catch {
-      return null;
-    }
+    const saved = await runTool(this.prefix, 'ipset', ['save'], INSTALL);
     const ours = new Set<string>(Object.values(SETS));
     if (!saved.split('\n').some((l) => ours.has(l.split(' ')[1] ?? '') && l.startsWith('create ')))
       return null;
