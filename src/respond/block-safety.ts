@@ -1,0 +1,145 @@
+/**
+ * What must never be blocked, and why: loopback, the host's own addresses, its default gateways
+ * and DNS servers, the address of any logged-in admin, and the configured allow-list (e.g. the
+ * management subnet). `whyNotBlock` is asked before any rule is applied, automatic or by hand; a
+ * prefix is refused when it covers any of these. The host's part is read from the kernel
+ * (interfaces, /proc/net/route and ipv6_route) and /etc/resolv.conf.
+ */
+
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { parseSource, type Source } from './firewall-backend.js';
+
+export interface ProtectedAddresses {
+  /** This host's own addresses. */
+  own: readonly string[];
+  /** Default gateways. */
+  gateways: readonly string[];
+  dnsServers: readonly string[];
+  /** Where logged-in admins are connected from. */
+  adminSessions: readonly string[];
+  /** Addresses and prefixes an admin has said must never be blocked. */
+  allowList: readonly string[];
+}
+
+/** Loopback, always protected. */
+const LOOPBACK = ['127.0.0.0/8', '::1'];
+
+/**
+ * Why blocking `target` (an address or prefix) would be unsafe, or null when it is not. Throws
+ * BAD_REQUEST when `target` is not an address or prefix.
+ */
+export function whyNotBlock(target: string, protect: ProtectedAddresses): string | null {
+  const wanted = parseSource(target);
+  const checks: [readonly string[], (hit: string) => string][] = [
+    [LOOPBACK, () => `${target} is loopback: the host's own services talk over it`],
+    [protect.own, (hit) => `${target} includes ${hit}, an address of this host`],
+    [
+      protect.gateways,
+      (hit) => `${target} includes ${hit}, this host's default gateway: the host would be cut off`,
+    ],
+    [protect.dnsServers, (hit) => `${target} includes ${hit}, a DNS server of this host`],
+    [protect.adminSessions, (hit) => `${target} includes ${hit}, where a logged-in admin is connected from`],
+    [protect.allowList, (hit) => `${target} overlaps ${hit} on the allow-list (respond.allowList)`],
+  ];
+  for (const [list, reason] of checks) {
+    for (const entry of list) {
+      const source = safeParse(entry);
+      if (source !== null && overlaps(wanted, source)) return reason(entry);
+    }
+  }
+  return null;
+}
+
+/** The host's own addresses, default gateways and DNS servers, as the kernel and resolv.conf say. */
+export function hostProtectedAddresses(
+  files: { route?: string; ipv6Route?: string; resolvConf?: string } = {},
+): Pick<ProtectedAddresses, 'own' | 'gateways' | 'dnsServers'> {
+  const own = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined)
+    .map((a) => a.address.replace(/%.*$/, ''));
+  const read = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const gateways = [
+    ...ipv4Gateways(read(files.route ?? '/proc/net/route')),
+    ...ipv6Gateways(read(files.ipv6Route ?? '/proc/net/ipv6_route')),
+  ];
+  const dnsServers = read(files.resolvConf ?? '/etc/resolv.conf')
+    .split('\n')
+    .map((line) => /^\s*nameserver\s+(\S+)/.exec(line)?.[1]?.replace(/%.*$/, ''))
+    .filter((a): a is string => a !== undefined && safeParse(a) !== null);
+  return { own: [...new Set(own)], gateways: [...new Set(gateways)], dnsServers: [...new Set(dnsServers)] };
+}
+
+/** Gateways of default routes in /proc/net/route (addresses in little-endian hex). */
+function ipv4Gateways(table: string): string[] {
+  const out: string[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const [, destination, gateway] = line.trim().split(/\s+/);
+    if (destination !== '00000000' || gateway === undefined || gateway === '00000000') continue;
+    const n = Number.parseInt(gateway, 16);
+    out.push([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.'));
+  }
+  return out;
+}
+
+/** Gateways of default routes in /proc/net/ipv6_route (destination ::/0, next hop not ::). */
+function ipv6Gateways(table: string): string[] {
+  const out: string[] = [];
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const [destination, length, , , nextHop] = f;
+    if (destination !== '0'.repeat(32) || length !== '00' || nextHop === undefined || /^0+$/.test(nextHop))
+      continue;
+    out.push(
+      nextHop
+        .match(/.{4}/g)!
+        .join(':')
+        .replace(/\b0{1,3}/g, ''),
+    );
+  }
+  return out;
+}
+
+function safeParse(text: string): Source | null {
+  try {
+    return parseSource(text);
+  } catch {
+    return null;
+  }
+}
+
+/** True when the two prefixes share any address (one holds the other's first address). */
+function overlaps(a: Source, b: Source): boolean {
+  if (a.family !== b.family) return false;
+  const bits = a.family === 4 ? 32 : 128;
+  const len = Math.min(a.len, b.len);
+  const shift = BigInt(bits - len);
+  return toBigInt(a) >> shift === toBigInt(b) >> shift;
+}
+
+function toBigInt(source: Source): bigint {
+  if (source.family === 4) {
+    return source.addr.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
+  }
+  const [head = '', tail = ''] = source.addr.split('::');
+  // An IPv4 tail (::ffff:192.0.2.1) is the last two groups.
+  const groups = (part: string): string[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [g];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+        });
+  const left = groups(head);
+  const right = groups(source.addr.includes('::') ? tail : '');
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((n, group) => (n << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+}
