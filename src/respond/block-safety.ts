@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parseSource, type Source } from './firewall-backend.js';
+import { addressValue, parseSource, type Source } from './firewall-backend.js';
 
 export interface ProtectedAddresses {
   /** This host's own addresses. */
@@ -121,25 +121,5 @@ function overlaps(a: Source, b: Source): boolean {
   const bits = a.family === 4 ? 32 : 128;
   const len = Math.min(a.len, b.len);
   const shift = BigInt(bits - len);
-  return toBigInt(a) >> shift === toBigInt(b) >> shift;
-}
-
-function toBigInt(source: Source): bigint {
-  if (source.family === 4) {
-    return source.addr.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
-  }
-  const [head = '', tail = ''] = source.addr.split('::');
-  // An IPv4 tail (::ffff:192.0.2.1) is the last two groups.
-  const groups = (part: string): string[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((g) => {
-          if (!g.includes('.')) return [g];
-          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
-          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-        });
-  const left = groups(head);
-  const right = groups(source.addr.includes('::') ? tail : '');
-  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return all.reduce((n, group) => (n << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+  return addressValue(a) >> shift === addressValue(b) >> shift;
 }

@@ -32,7 +32,7 @@ export interface FirewallState {
 }
 
 export interface FirewallBackend {
-  readonly name: 'nftables' | 'iptables';
+  readonly name: 'nftables' | 'iptables' | 'dry-run';
   /** Replaces everything FlowTrack enforces with `state` (start-up, reconciliation). */
   apply(state: FirewallState): Promise<void>;
   /** Adds blocks (after `apply` has set the backend up). */
@@ -78,6 +78,27 @@ export function parseSource(text: string): Source {
     );
   }
   return { family, addr, len: bits };
+}
+
+/** The address of `source` as a number (IPv6 in all its spellings, IPv4-in-IPv6 too). */
+export function addressValue(source: Source): bigint {
+  if (source.family === 4) {
+    return source.addr.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
+  }
+  const [head = '', tail = ''] = source.addr.split('::');
+  // An IPv4 tail (::ffff:192.0.2.1) is the last two groups.
+  const groups = (part: string): string[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [g];
+          const [a = 0, b = 0, c = 0, d = 0] = g.split('.').map(Number);
+          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+        });
+  const left = groups(head);
+  const right = groups(source.addr.includes('::') ? tail : '');
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((n, group) => (n << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
 }
 
 /** `port` when it is a port number; BAD_REQUEST otherwise. */

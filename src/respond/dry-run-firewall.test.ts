@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../util/errors.js';
+import { DryRunFirewall } from './dry-run-firewall.js';
+
+describe('DryRunFirewall', () => {
+  it('keeps what a real backend would enforce and records each change, touching nothing', async () => {
+    let now = 1_000_000;
+    const firewall = new DryRunFirewall({ now: () => now });
+    expect(await firewall.read()).toBeNull();
+    await firewall.apply({ blocked: [], closedPorts: [{ protocol: 'tcp', port: 23 }] });
+    await firewall.block([
+      { address: '203.0.113.5', expiresAt: null },
+      { address: '2001:db8::/64', expiresAt: now + 10_000 },
+    ]);
+    expect(await firewall.read()).toEqual({
+      blocked: [
+        { address: '203.0.113.5', expiresAt: null },
+        { address: '2001:db8::/64', expiresAt: 1_010_000 },
+      ],
+      closedPorts: [{ protocol: 'tcp', port: 23 }],
+    });
+    // The same prefix written another way is the same block.
+    await firewall.unblock(['2001:0db8:0:0::/64']);
+    expect((await firewall.read())?.blocked).toEqual([{ address: '203.0.113.5', expiresAt: null }]);
+    await firewall.block([{ address: '198.51.100.7', expiresAt: now + 5000 }]);
+    now += 5000;
+    expect((await firewall.read())?.blocked.map((b) => b.address)).toEqual(['203.0.113.5']);
+    await firewall.flush();
+    expect(await firewall.read()).toBeNull();
+    expect(firewall.actions.map((a) => `${a.action}: ${a.detail}`)).toEqual([
+      'apply: tcp/23',
+      'block: 203.0.113.5, 2001:db8::/64',
+      'unblock: 2001:0db8:0:0::/64',
+      'block: 198.51.100.7',
+      'flush: ',
+    ]);
+  });
+
+  it('checks its input as the real backends do', async () => {
+    const firewall = new DryRunFirewall();
+    await expect(firewall.block([{ address: 'not-an-ip', expiresAt: null }])).rejects.toMatchObject({
+      code: ErrorCode.BAD_REQUEST,
+    });
+    await expect(
+      firewall.apply({ blocked: [], closedPorts: [{ protocol: 'udp', port: 70_000 }] }),
+    ).rejects.toMatchObject({ code: ErrorCode.BAD_REQUEST });
+  });
+});
