@@ -45,6 +45,10 @@ describe('whyNotBlock', () => {
     expect(whyNotBlock('2001:db8::/32', PROTECTED)).toMatch(/this host|allow-list/);
   });
 
+  it('protects the whole of an allow-listed prefix written with host bits', () => {
+    expect(whyNotBlock('10.30.3.4', { ...PROTECTED, allowList: ['10.30.1.0/16'] })).toMatch(/allow-list/);
+  });
+
   it('compares IPv4-in-IPv6 and compressed forms by their value', () => {
     const protect = { ...PROTECTED, adminSessions: ['::ffff:203.0.113.9'] };
     expect(whyNotBlock('::ffff:cb00:7109', protect)).toMatch(/logged-in admin/);

@@ -40,11 +40,11 @@ export function whyNotBlock(target: string, protect: ProtectedAddresses): string
     ],
     [protect.dnsServers, (hit) => `${target} includes ${hit}, a DNS server of this host`],
     [protect.adminSessions, (hit) => `${target} includes ${hit}, where a logged-in admin is connected from`],
-    [protect.allowList, (hit) => `${target} overlaps ${hit} on the allow-list (respond.allowList)`],
+    [protect.allowList, (hit) => `${target} overlaps ${hit} on the allow-list`],
   ];
   for (const [list, reason] of checks) {
     for (const entry of list) {
-      const source = safeParse(entry);
+      const source = protectedSource(entry);
       if (source !== null && overlaps(wanted, source)) return reason(entry);
     }
   }
@@ -73,7 +73,7 @@ export function hostProtectedAddresses(
   const dnsServers = read(files.resolvConf ?? '/etc/resolv.conf')
     .split('\n')
     .map((line) => /^\s*nameserver\s+(\S+)/.exec(line)?.[1]?.replace(/%.*$/, ''))
-    .filter((a): a is string => a !== undefined && safeParse(a) !== null);
+    .filter((a): a is string => a !== undefined && protectedSource(a) !== null);
   return { own: [...new Set(own)], gateways: [...new Set(gateways)], dnsServers: [...new Set(dnsServers)] };
 }
 
@@ -107,9 +107,16 @@ function ipv6Gateways(table: string): string[] {
   return out;
 }
 
-function safeParse(text: string): Source | null {
+/**
+ * A protected entry, read leniently: bits past the prefix length do not matter for an overlap
+ * (a protected 10.20.1.0/16 still protects all of 10.20.0.0/16); what is no address is null.
+ */
+function protectedSource(text: string): Source | null {
+  const [addr = '', len] = text.trim().split('/');
   try {
-    return parseSource(text);
+    const source = parseSource(addr);
+    const bits = len === undefined ? source.len : Number(len);
+    return Number.isInteger(bits) && bits >= 0 && bits <= source.len ? { ...source, len: bits } : null;
   } catch {
     return null;
   }

@@ -11,6 +11,12 @@ describe('parseSource', () => {
     expect(parseSource('2001:db8::/64')).toEqual({ family: 6, addr: '2001:db8::', len: 64 });
   });
 
+  it('refuses a prefix with bits set past its length, naming the prefix meant', () => {
+    expect(() => parseSource('10.79.0.20/28')).toThrow(/the prefix is 10\.79\.0\.16\/28/);
+    expect(() => parseSource('2001:db8::1/64')).toThrow(/the prefix is 2001:db8:0:0:0:0:0:0\/64/);
+    expect(parseSource('::ffff:192.0.2.0/120').len).toBe(120);
+  });
+
   it('refuses anything else with BAD_REQUEST, saying how to write it', () => {
     for (const bad of [
       '',

@@ -77,7 +77,29 @@ export function parseSource(text: string): Source {
       `the prefix length of ${JSON.stringify(text)} must be a whole number from 1 to ${max}`,
     );
   }
-  return { family, addr, len: bits };
+  const source: Source = { family, addr, len: bits };
+  const value = addressValue(source);
+  const hostBits = (1n << BigInt(max - bits)) - 1n;
+  if ((value & hostBits) !== 0n) {
+    // The kernel would drop the host bits silently and block a wider range than it seems to say.
+    const network = formatAddress(family, value & ~hostBits);
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `${JSON.stringify(text)} has bits set past its prefix length: the prefix is ${network}/${bits}`,
+    );
+  }
+  return source;
+}
+
+/** `value` written as an address (IPv6 as eight groups, without shortening). */
+function formatAddress(family: 4 | 6, value: bigint): string {
+  const parts: string[] = [];
+  const [count, bits, radix] = family === 4 ? [4, 8n, 10] : [8, 16n, 16];
+  for (let i = 0; i < count; i++) {
+    parts.unshift((value & ((1n << bits) - 1n)).toString(radix));
+    value >>= bits;
+  }
+  return parts.join(family === 4 ? '.' : ':');
 }
 
 /** The address of `source` as a number (IPv6 in all its spellings, IPv4-in-IPv6 too). */
