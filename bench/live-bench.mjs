@@ -214,6 +214,9 @@ async function api(path, token, init = {}) {
   return JSON.parse(r.stdout);
 }
 
+/** FlowTrack's shutdown after the last rate: time to exit, and flows handed over and stored. */
+const shutdown = { seconds: null, exitCode: null, flowsHandedOver: null, flowsStored: null };
+
 async function flowtrackRuns(file, rates, packets, opts, dataDir) {
   execFileSync(process.execPath, [CLI, 'user', 'add', 'bench', '--admin', '--password-stdin'], {
     env: { ...process.env, FLOWTRACK_DATA_DIR: dataDir },
@@ -286,9 +289,6 @@ async function flowtrackRuns(file, rates, packets, opts, dataDir) {
   db.close();
   return results;
 }
-
-/** FlowTrack's shutdown after the last rate: time to exit, and flows handed over and stored. */
-const shutdown = { seconds: null, exitCode: null, flowsHandedOver: null, flowsStored: null };
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));

@@ -120,13 +120,13 @@ export class IptablesFirewall implements FirewallBackend {
 
   async read(): Promise<FirewallState | null> {
     const saved = await runTool(this.prefix, 'ipset', ['save'], INSTALL);
-    const ours = new Set<string>(Object.values(SETS));
-    if (!saved.split('\n').some((l) => ours.has(l.split(' ')[1] ?? '') && l.startsWith('create ')))
-      return null;
+    const ours = new Set<string | undefined>(Object.values(SETS));
+    let setUp = false;
     const state: FirewallState = { blocked: [], closedPorts: [] };
     const now = this.now();
     for (const line of saved.split('\n')) {
       const [verb, set, value, , timeout] = line.trim().split(/\s+/);
+      if (verb === 'create' && ours.has(set)) setUp = true;
       if (verb !== 'add' || value === undefined) continue;
       if (set === SETS.tcp || set === SETS.udp) {
         state.closedPorts.push({ protocol: set === SETS.tcp ? 'tcp' : 'udp', port: Number(value) });
@@ -135,7 +135,7 @@ export class IptablesFirewall implements FirewallBackend {
         state.blocked.push({ address: value, expiresAt: seconds > 0 ? now + seconds * 1000 : null });
       }
     }
-    return state;
+    return setUp ? state : null;
   }
 
   async flush(): Promise<void> {

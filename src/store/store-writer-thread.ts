@@ -28,7 +28,7 @@ export const COUNT = {
   failedFlows: 4,
   failedAlerts: 5,
 } as const;
-const COUNTERS = 6;
+const COUNTERS = Object.keys(COUNT).length;
 
 export interface WriterThreadData {
   location: string;
