@@ -6,9 +6,9 @@
  */
 
 import {
-  addressValue,
+  checkInterface,
   checkPort,
-  parseSource,
+  sourceKey,
   type BackendOptions,
   type BlockedSource,
   type ClosedPort,
@@ -29,6 +29,7 @@ const MAX_ACTIONS = 1000;
 
 export class DryRunFirewall implements FirewallBackend {
   readonly name = 'dry-run';
+  /** By source and interface: one address may be blocked on two interfaces. */
   private blocked = new Map<string, BlockedSource>();
   /** Null until the first apply and after a flush: nothing would be set up. */
   private closedPorts: ClosedPort[] | null = null;
@@ -46,29 +47,33 @@ export class DryRunFirewall implements FirewallBackend {
 
   apply(state: FirewallState): Promise<void> {
     return settled(() => {
-      for (const p of state.closedPorts) checkPort(p.port);
-      this.blocked = new Map(state.blocked.map((b) => [key(b.address), { ...b }]));
+      for (const p of state.closedPorts) {
+        checkPort(p.port);
+        if (p.interface !== undefined) checkInterface(p.interface);
+      }
+      this.blocked = new Map(state.blocked.map((b) => [key(b), { ...b }]));
       this.closedPorts = state.closedPorts.map((p) => ({ ...p }));
       this.record('apply', [
-        ...state.blocked.map((b) => b.address),
-        ...state.closedPorts.map((p) => `${p.protocol}/${p.port}`),
+        ...state.blocked.map(describeBlock),
+        ...state.closedPorts.map((p) => `${p.protocol}/${p.port}${onInterface(p.interface)}`),
       ]);
     });
   }
 
   block(sources: readonly BlockedSource[]): Promise<void> {
     return settled(() => {
-      for (const b of sources) this.blocked.set(key(b.address), { ...b });
-      this.record(
-        'block',
-        sources.map((b) => b.address),
-      );
+      // Every source is checked before any is kept, as a real backend's one transaction fails whole.
+      const keyed = sources.map((b) => [key(b), { ...b }] as const);
+      for (const [k, b] of keyed) this.blocked.set(k, b);
+      this.record('block', sources.map(describeBlock));
     });
   }
 
   unblock(addresses: readonly string[]): Promise<void> {
     return settled(() => {
-      for (const address of addresses) this.blocked.delete(key(address));
+      // On every interface, as the real backends do.
+      const lifted = new Set(addresses.map(sourceKey));
+      for (const [k, b] of this.blocked) if (lifted.has(sourceKey(b.address))) this.blocked.delete(k);
       this.record('unblock', addresses);
     });
   }
@@ -97,10 +102,22 @@ export class DryRunFirewall implements FirewallBackend {
   }
 }
 
-/** One key per source however it is written (checked: a bad address throws BAD_REQUEST). */
-function key(address: string): string {
-  const s = parseSource(address);
-  return `${s.family}|${addressValue(s)}|${s.len}`;
+/**
+ * One key per source and interface however the source is written (checked: a bad address or
+ * interface name throws BAD_REQUEST).
+ */
+function key(block: BlockedSource): string {
+  const on = block.interface === undefined ? '' : checkInterface(block.interface);
+  return `${sourceKey(block.address)}|${on}`;
+}
+
+/** A block as the action log shows it: `203.0.113.7`, `203.0.113.7 on eth0`. */
+function describeBlock(block: BlockedSource): string {
+  return `${block.address}${onInterface(block.interface)}`;
+}
+
+function onInterface(name: string | undefined): string {
+  return name === undefined ? '' : ` on ${name}`;
 }
 
 /** `work()`'s result as a promise, its throw as a rejection (as the real backends fail). */

@@ -18,11 +18,15 @@ export interface BlockedSource {
   /** An address or a prefix: 203.0.113.7, 198.51.100.0/24, 2001:db8::/64. */
   address: string;
   expiresAt: number | null;
+  /** Only packets arriving on this interface; absent: any. */
+  interface?: string;
 }
 
 export interface ClosedPort {
   protocol: 'tcp' | 'udp';
   port: number;
+  /** Only connections arriving on this interface; absent: any. */
+  interface?: string;
 }
 
 /** What the firewall enforces. */
@@ -37,7 +41,7 @@ export interface FirewallBackend {
   apply(state: FirewallState): Promise<void>;
   /** Adds blocks (after `apply` has set the backend up). */
   block(sources: readonly BlockedSource[]): Promise<void>;
-  /** Lifts the blocks of these addresses or prefixes, written as they were blocked. */
+  /** Lifts the blocks of these addresses or prefixes (on any interface), written as they were blocked. */
   unblock(addresses: readonly string[]): Promise<void>;
   /** What the kernel enforces now (expired blocks are gone from it); null when nothing is set up. */
   read(): Promise<FirewallState | null>;
@@ -91,7 +95,22 @@ export function parseSource(text: string): Source {
   return source;
 }
 
-/** `value` written as an address (IPv6 as eight groups, without shortening). */
+/** One spelling per source, whatever way it was written (2001:db8::/64 = 2001:DB8:0::0/64). */
+export function sourceKey(text: string): string {
+  const source = parseSource(text);
+  return `${addressValue(source).toString(16)}/${source.len}/${source.family}`;
+}
+
+/** The network of `len` bits that holds `address` (2001:db8::1:2, 64: 2001:db8::/64). */
+export function networkOf(address: string, len: number): string {
+  const source = parseSource(address);
+  const max = source.family === 4 ? 32 : 128;
+  if (len >= source.len) return address;
+  const mask = ((1n << BigInt(max)) - 1n) ^ ((1n << BigInt(max - len)) - 1n);
+  return `${formatAddress(source.family, addressValue(source) & mask)}/${len}`;
+}
+
+/** `value` written as an address (IPv6 in its short form). */
 function formatAddress(family: 4 | 6, value: bigint): string {
   const parts: string[] = [];
   const [count, bits, radix] = family === 4 ? [4, 8n, 10] : [8, 16n, 16];
@@ -99,7 +118,9 @@ function formatAddress(family: 4 | 6, value: bigint): string {
     parts.unshift((value & ((1n << bits) - 1n)).toString(radix));
     value >>= bits;
   }
-  return parts.join(family === 4 ? '.' : ':');
+  if (family === 4) return parts.join('.');
+  // The URL parser writes IPv6 in its canonical short form (RFC 5952).
+  return new URL(`http://[${parts.join(':')}]`).hostname.slice(1, -1);
 }
 
 /** The address of `source` as a number (IPv6 in all its spellings, IPv4-in-IPv6 too). */
@@ -132,6 +153,29 @@ export function checkPort(port: number): number {
     );
   }
   return port;
+}
+
+/**
+ * `name` when it can be an interface name (1 to 15 of letters, digits and `_ . : @ -`, as Linux
+ * allows at most 15 bytes); BAD_REQUEST otherwise. The name goes into nft, iptables and ipset
+ * commands, so nothing else may get through.
+ */
+export function checkInterface(name: string): string {
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name)) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `${JSON.stringify(name)} is not an interface name: write it as ip link shows it (eth0, wg0, br-lan): 1 to 15 letters, digits or _ . : @ -`,
+    );
+  }
+  if (name.startsWith('@')) {
+    // nft's JSON input reads a string that starts with @ as the name of a set, with no way to
+    // escape it, so such an interface could be blocked by iptables but not by nftables.
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `interface name ${JSON.stringify(name)} starts with @, which nftables cannot match: rename the interface (ip link set NAME name NEW)`,
+    );
+  }
+  return name;
 }
 
 /** Whole seconds until `expiresAt` (at least 1: a block never ends early for being rounded), or null. */

@@ -1,22 +1,26 @@
 /**
- * The iptables backend, for hosts without nftables: blocked sources are entries of two ipsets
- * (hash:net, IPv4 and IPv6, each entry with its own timeout, so the kernel lifts an expired block
- * by itself) and closed ports of two port bitmaps. FlowTrack's own chains in the filter table of
- * iptables and ip6tables match them: FLOWTRACK-BLOCK (jumped to first from INPUT and FORWARD)
- * drops blocked sources, FLOWTRACK-PORTS (from INPUT) refuses closed ports (TCP reset, ICMP
- * port unreachable). No other chain is changed but for those jumps, and `flush()` takes exactly
- * what FlowTrack added. A whole new state is built in scratch sets and swapped in, so the kernel
- * never enforces half of it.
+ * The iptables backend, for hosts without nftables: blocked sources are entries of four ipsets
+ * (IPv4 and IPv6; hash:net for any interface, hash:net,iface for blocks limited to one; each entry
+ * with its own timeout, so the kernel lifts an expired block by itself) and closed ports of two
+ * port bitmaps, or rules of their own when limited to an interface. FlowTrack's own chains in the
+ * filter table of iptables and ip6tables match them: FLOWTRACK-BLOCK (jumped to first from INPUT
+ * and FORWARD) drops blocked sources, FLOWTRACK-PORTS (from INPUT) refuses closed ports (TCP
+ * reset, ICMP port unreachable). No other chain is changed but for those jumps, and `flush()`
+ * takes exactly what FlowTrack added. A whole new state is built in scratch sets and swapped in,
+ * and each chain is rebuilt in one restore commit, so the kernel never enforces half of it.
  */
 
 import {
+  checkInterface,
   checkPort,
   parseSource,
   runTool,
   runToolWithFile,
   secondsLeft,
+  sourceKey,
   type BackendOptions,
   type BlockedSource,
+  type ClosedPort,
   type FirewallBackend,
   type FirewallState,
 } from './firewall-backend.js';
@@ -25,6 +29,8 @@ const INSTALL = 'install iptables and ipset';
 const SETS = {
   block4: 'flowtrack-block4',
   block6: 'flowtrack-block6',
+  blockIf4: 'flowtrack-block4-if',
+  blockIf6: 'flowtrack-block6-if',
   tcp: 'flowtrack-tcp',
   udp: 'flowtrack-udp',
 } as const;
@@ -32,6 +38,8 @@ const SETS = {
 const CREATE: Record<keyof typeof SETS, string> = {
   block4: 'hash:net family inet timeout 0 maxelem 1048576',
   block6: 'hash:net family inet6 timeout 0 maxelem 1048576',
+  blockIf4: 'hash:net,iface family inet timeout 0 maxelem 1048576',
+  blockIf6: 'hash:net,iface family inet6 timeout 0 maxelem 1048576',
   tcp: 'bitmap:port range 1-65535',
   udp: 'bitmap:port range 1-65535',
 };
@@ -39,6 +47,9 @@ const CREATE: Record<keyof typeof SETS, string> = {
 const MAX_TIMEOUT_SECONDS = 2_147_483;
 const BLOCK_CHAIN = 'FLOWTRACK-BLOCK';
 const PORTS_CHAIN = 'FLOWTRACK-PORTS';
+/** The sets of blocks, by family and by whether they are limited to an interface. */
+type BlockSet = 'block4' | 'block6' | 'blockIf4' | 'blockIf6';
+const BLOCK_SETS: readonly BlockSet[] = ['block4', 'block6', 'blockIf4', 'blockIf6'];
 /** The jumps FlowTrack adds to the built-in chains, in the order they are inserted at the top. */
 const JUMPS = [
   ['INPUT', PORTS_CHAIN],
@@ -67,20 +78,29 @@ export class IptablesFirewall implements FirewallBackend {
       lines.push(`swap ${scratch} ${SETS[key]}`, `destroy ${scratch}`);
     };
     const entries = this.blockEntries(state.blocked);
-    fill('block4', entries.block4);
-    fill('block6', entries.block6);
+    for (const set of BLOCK_SETS) fill(set, entries[set]);
+    const anyInterface = state.closedPorts.filter((p) => p.interface === undefined);
     for (const protocol of ['tcp', 'udp'] as const) {
       fill(
         protocol,
-        state.closedPorts.filter((p) => p.protocol === protocol).map((p) => String(checkPort(p.port))),
+        anyInterface.filter((p) => p.protocol === protocol).map((p) => String(checkPort(p.port))),
       );
     }
+    // A port closed on one interface is a rule of its own: a bitmap cannot hold the interface,
+    // and few ports are closed (blocks, which may be many, stay in sets). Once each, as a set would.
+    const onInterface = new Map<string, Required<ClosedPort>>();
+    for (const { protocol, port, interface: on } of state.closedPorts) {
+      if (on === undefined) continue;
+      const closed = { protocol, port: checkPort(port), interface: checkInterface(on) };
+      onInterface.set(portKey(closed), closed);
+    }
     await this.ipset(lines);
-    for (const [tool, set] of [
-      ['iptables', SETS.block4],
-      ['ip6tables', SETS.block6],
+    for (const [tool, set, ifSet] of [
+      ['iptables', SETS.block4, SETS.blockIf4],
+      ['ip6tables', SETS.block6, SETS.blockIf6],
     ] as const) {
-      const reject = tool === 'iptables' ? '' : ' --reject-with icmp6-port-unreachable';
+      const unreachable = tool === 'iptables' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
+      const reject = { tcp: 'tcp-reset', udp: unreachable } as const;
       const rules = [
         '*filter',
         `:${BLOCK_CHAIN} - [0:0]`,
@@ -88,8 +108,14 @@ export class IptablesFirewall implements FirewallBackend {
         `-F ${BLOCK_CHAIN}`,
         `-F ${PORTS_CHAIN}`,
         `-A ${BLOCK_CHAIN} -m set --match-set ${set} src -j DROP`,
-        `-A ${PORTS_CHAIN} -p tcp -m set --match-set ${SETS.tcp} dst -j REJECT --reject-with tcp-reset`,
-        `-A ${PORTS_CHAIN} -p udp -m set --match-set ${SETS.udp} dst -j REJECT${reject}`,
+        // src,src: the entry's address against the source, its interface against the one the packet came in on.
+        `-A ${BLOCK_CHAIN} -m set --match-set ${ifSet} src,src -j DROP`,
+        `-A ${PORTS_CHAIN} -p tcp -m set --match-set ${SETS.tcp} dst -j REJECT --reject-with ${reject.tcp}`,
+        `-A ${PORTS_CHAIN} -p udp -m set --match-set ${SETS.udp} dst -j REJECT --reject-with ${reject.udp}`,
+        ...[...onInterface.values()].map(
+          (p) =>
+            `-A ${PORTS_CHAIN} -i ${p.interface} -p ${p.protocol} --dport ${p.port} -j REJECT --reject-with ${reject[p.protocol]}`,
+        ),
         'COMMIT',
         '',
       ];
@@ -103,39 +129,36 @@ export class IptablesFirewall implements FirewallBackend {
 
   async block(sources: readonly BlockedSource[]): Promise<void> {
     const entries = this.blockEntries(sources);
-    await this.ipset([
-      ...entries.block4.map((e) => `add ${SETS.block4} ${e} -exist`),
-      ...entries.block6.map((e) => `add ${SETS.block6} ${e} -exist`),
-    ]);
+    await this.ipset(BLOCK_SETS.flatMap((set) => entries[set].map((e) => `add ${SETS[set]} ${e} -exist`)));
   }
 
+  /** Lifts the blocks of these addresses on any interface (the interface entries are looked up). */
   async unblock(addresses: readonly string[]): Promise<void> {
-    await this.ipset(
-      addresses.map((address) => {
+    const wanted = new Set(addresses.map(sourceKey));
+    const onInterface = ((await this.readSets())?.blocked ?? []).flatMap(({ address, interface: on }) =>
+      on !== undefined && wanted.has(sourceKey(address)) ? [{ address, on }] : [],
+    );
+    await this.ipset([
+      ...addresses.map((address) => {
         const source = parseSource(address);
         return `del ${source.family === 4 ? SETS.block4 : SETS.block6} ${address.trim()} -exist`;
       }),
-    );
+      ...onInterface.map(({ address, on }) => {
+        const set = parseSource(address).family === 4 ? SETS.blockIf4 : SETS.blockIf6;
+        return `del ${set} ${address},${on} -exist`;
+      }),
+    ]);
   }
 
   async read(): Promise<FirewallState | null> {
-    const saved = await runTool(this.prefix, 'ipset', ['save'], INSTALL);
-    const ours = new Set<string | undefined>(Object.values(SETS));
-    let setUp = false;
-    const state: FirewallState = { blocked: [], closedPorts: [] };
-    const now = this.now();
-    for (const line of saved.split('\n')) {
-      const [verb, set, value, , timeout] = line.trim().split(/\s+/);
-      if (verb === 'create' && ours.has(set)) setUp = true;
-      if (verb !== 'add' || value === undefined) continue;
-      if (set === SETS.tcp || set === SETS.udp) {
-        state.closedPorts.push({ protocol: set === SETS.tcp ? 'tcp' : 'udp', port: Number(value) });
-      } else if (set === SETS.block4 || set === SETS.block6) {
-        const seconds = Number(timeout ?? 0);
-        state.blocked.push({ address: value, expiresAt: seconds > 0 ? now + seconds * 1000 : null });
-      }
-    }
-    return setUp ? state : null;
+    const state = await this.readSets();
+    if (state === null) return null;
+    const [rules4, rules6] = await Promise.all(['iptables', 'ip6tables'].map((tool) => this.portRules(tool)));
+    // A port counts as closed on an interface when both families refuse it there: one missing
+    // (a half-done apply) should show, so that reconciliation applies the state again.
+    const v6 = new Set(rules6?.map(portKey));
+    state.closedPorts.push(...(rules4 ?? []).filter((p) => v6.has(portKey(p))));
+    return state;
   }
 
   async flush(): Promise<void> {
@@ -154,17 +177,69 @@ export class IptablesFirewall implements FirewallBackend {
       await runTool(this.prefix, 'ipset', ['destroy', name], INSTALL).catch(() => undefined);
   }
 
-  /** The blocks as ipset entries (`ADDRESS[/LEN] [timeout N]`), by set. */
-  private blockEntries(sources: readonly BlockedSource[]): { block4: string[]; block6: string[] } {
+  /** The blocks and the closed ports of the bitmaps (`ipset save`); null when no set is there. */
+  private async readSets(): Promise<FirewallState | null> {
+    const saved = await runTool(this.prefix, 'ipset', ['save'], INSTALL);
+    const ours = new Set<string | undefined>(Object.values(SETS));
+    let setUp = false;
+    const state: FirewallState = { blocked: [], closedPorts: [] };
     const now = this.now();
-    const entries = { block4: [] as string[], block6: [] as string[] };
-    for (const { address, expiresAt } of sources) {
+    for (const line of saved.split('\n')) {
+      const [verb, set, value, , timeout] = line.trim().split(/\s+/);
+      if (verb === 'create' && ours.has(set)) setUp = true;
+      if (verb !== 'add' || value === undefined) continue;
+      const seconds = Number(timeout ?? 0);
+      const expiresAt = seconds > 0 ? now + seconds * 1000 : null;
+      if (set === SETS.tcp || set === SETS.udp) {
+        state.closedPorts.push({ protocol: set === SETS.tcp ? 'tcp' : 'udp', port: Number(value) });
+      } else if (set === SETS.block4 || set === SETS.block6) {
+        state.blocked.push({ address: value, expiresAt });
+      } else if (set === SETS.blockIf4 || set === SETS.blockIf6) {
+        // ADDRESS,IFNAME: neither an address nor an interface name holds a comma.
+        const comma = value.lastIndexOf(',');
+        state.blocked.push({ address: value.slice(0, comma), expiresAt, interface: value.slice(comma + 1) });
+      }
+    }
+    return setUp ? state : null;
+  }
+
+  /** The ports closed on one interface, from the rules of FLOWTRACK-PORTS; null without the chain. */
+  private async portRules(tool: string): Promise<ClosedPort[] | null> {
+    let listed: string;
+    try {
+      listed = await runTool(this.prefix, tool, ['-S', PORTS_CHAIN], INSTALL);
+    } catch {
+      // The chain is not there (apply has not run, or flush has): no rule closes a port.
+      return null;
+    }
+    const closed: ClosedPort[] = [];
+    // As `-S` prints what apply added: -A FLOWTRACK-PORTS -i eth0 -p tcp -m tcp --dport 22 -j REJECT ...
+    const pattern = new RegExp(
+      `^-A ${PORTS_CHAIN} -i (\\S+) -p (tcp|udp) (?:-m \\w+ )?--dport (\\d+) -j REJECT`,
+    );
+    for (const line of listed.split('\n')) {
+      const [, on, protocol, port] = pattern.exec(line.trim()) ?? [];
+      if (on === undefined || port === undefined) continue;
+      closed.push({ protocol: protocol === 'tcp' ? 'tcp' : 'udp', port: Number(port), interface: on });
+    }
+    return closed;
+  }
+
+  /** The blocks as ipset entries (`ADDRESS[/LEN][,IFNAME] [timeout N]`), by set. */
+  private blockEntries(sources: readonly BlockedSource[]): Record<BlockSet, string[]> {
+    const now = this.now();
+    const entries: Record<BlockSet, string[]> = { block4: [], block6: [], blockIf4: [], blockIf6: [] };
+    for (const { address, expiresAt, interface: on } of sources) {
       const source = parseSource(address);
       const full = source.len === (source.family === 4 ? 32 : 128);
       const seconds = secondsLeft(expiresAt, now);
       const entry = full ? source.addr : `${source.addr}/${source.len}`;
       const timeout = seconds === null ? '' : ` timeout ${Math.min(seconds, MAX_TIMEOUT_SECONDS)}`;
-      entries[source.family === 4 ? 'block4' : 'block6'].push(entry + timeout);
+      if (on === undefined) entries[source.family === 4 ? 'block4' : 'block6'].push(entry + timeout);
+      else
+        entries[source.family === 4 ? 'blockIf4' : 'blockIf6'].push(
+          `${entry},${checkInterface(on)}${timeout}`,
+        );
     }
     return entries;
   }
@@ -182,4 +257,9 @@ export class IptablesFirewall implements FirewallBackend {
     if (lines.length === 0) return;
     await runToolWithFile(this.prefix, 'ipset', ['restore', '-file'], `${lines.join('\n')}\n`, INSTALL);
   }
+}
+
+/** One key per closed port and interface. */
+function portKey(p: ClosedPort): string {
+  return `${p.protocol}/${p.port}/${p.interface ?? ''}`;
 }
