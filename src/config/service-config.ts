@@ -15,7 +15,9 @@ import { readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
+import { ALERT_TYPES, SEVERITIES } from '../alerts/alert.js';
 import { DETECTOR_FACTORIES } from '../detect/detector-registry.js';
+import { parseSource } from '../respond/firewall-backend.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 
 const MiB = 1024 * 1024;
@@ -34,6 +36,29 @@ function isRotationInterval(text: string): boolean {
 }
 
 const detectorNames = DETECTOR_FACTORIES.map((f) => f.name);
+
+const sourceText = z.string().superRefine((text, ctx) => {
+  try {
+    parseSource(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const portText = z
+  .string()
+  .regex(/^([1-9]\d{0,4})\/(tcp|udp)$/, 'must be a port and protocol such as 22/tcp');
+
+const durationText = z
+  .string()
+  .regex(/^([1-9]\d*[smhd]|permanent)$/, 'must be a duration such as 30s, 10m, 1h or 7d, or permanent');
+
+/** Milliseconds of a duration such as 10m; null for permanent. */
+export function durationMs(text: string): number | null {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
 
 /** The schema of the configuration file (and of the environment, mapped onto it). */
 export const serviceConfigSchema = z.strictObject({
@@ -205,6 +230,60 @@ export const serviceConfigSchema = z.strictObject({
           maxMBPerAlert: whole(1, 4096).default(16),
           /** The evidence folder is kept under this size; the oldest files go first. */
           maxTotalMB: whole(1, 1_000_000).default(1024),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** The host firewall: what FlowTrack enforces, and the automatic blocking policy. */
+  firewall: z
+    .strictObject({
+      /**
+       * dry-run (default): rules are kept, checked and shown, and the kernel is not touched;
+       * enforce: they are applied to the kernel's firewall.
+       */
+      mode: z.enum(['dry-run', 'enforce']).default('dry-run'),
+      /** auto: nftables where `nft` works, else iptables with ipset. */
+      backend: z.enum(['auto', 'nftables', 'iptables']).default('auto'),
+      /** Networks never blocked, automatically or by hand (the management subnet, say). */
+      allowList: z.array(sourceText).default([]),
+      /** Local ports never closed: how admins reach the host (the API's own port is added). */
+      protectedPorts: z.array(portText).default(['22/tcp']),
+      autoBlock: z
+        .strictObject({
+          /** The kill switch: false, and no alert blocks anything (the API can also switch it). */
+          enabled: z.boolean().default(true),
+          /** Alerts with one attacker that block it. */
+          alertTypes: z
+            .array(z.enum(ALERT_TYPES))
+            .default([
+              'syn_flood',
+              'connection_flood',
+              'udp_flood',
+              'icmp_flood',
+              'port_scan',
+              'host_sweep',
+              'brute_force',
+            ]),
+          /** The least severity that blocks. */
+          minSeverity: z.enum(SEVERITIES).default('high'),
+          /**
+           * The least severity for some types instead: a connection flood is already past its
+           * threshold (100 new connections a minute) at low.
+           */
+          minSeverityByType: z
+            .partialRecord(z.enum(ALERT_TYPES), z.enum(SEVERITIES))
+            .default({ connection_flood: 'low' }),
+          /**
+           * How long the first, second, ... block of one source lasts; the last applies to every
+           * further one. A duration (30s, 10m, 1h, 7d) or permanent.
+           */
+          durations: z.array(durationText).min(1).default(['10m', '1h', '24h', 'permanent']),
+          /** Blocks older than this no longer count towards a source's escalation. */
+          forgetAfter: durationText.refine((d) => d !== 'permanent', 'must be a duration').default('30d'),
+          /** IPv6 offenders are blocked by this prefix (they choose addresses within their /64). */
+          ipv6PrefixLength: whole(48, 128).default(64),
+          /** New automatic blocks per minute at most: a spoofed flood must not fill the firewall. */
+          maxPerMinute: whole(1, 10_000).default(60),
         })
         .prefault({}),
     })

@@ -103,27 +103,18 @@ export interface IncidentsTable {
 
 export interface FirewallRulesTable {
   id: Generated<number>;
-  action: string;
-  family: string;
-  src: string | null;
-  dst: string | null;
+  kind: string;
+  source: string | null;
   protocol: string | null;
   port: number | null;
+  interface: string | null;
   comment: string | null;
-  created_by: string;
-  created_at: number;
-  expires_at: number | null;
-}
-
-export interface BlocksTable {
-  id: Generated<number>;
-  address: string;
-  reason: string;
   alert_id: string | null;
   created_by: string;
   created_at: number;
   expires_at: number | null;
   removed_at: number | null;
+  removed_by: string | null;
 }
 
 export interface ScansTable {
@@ -200,7 +191,6 @@ export interface Database {
   alerts: AlertsTable;
   incidents: IncidentsTable;
   firewall_rules: FirewallRulesTable;
-  blocks: BlocksTable;
   scans: ScansTable;
   health_samples: HealthSamplesTable;
   users: UsersTable;

@@ -8,6 +8,7 @@
 
 import {
   sql,
+  type CreateTableBuilder,
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
@@ -303,6 +304,42 @@ async function countRows(
   return row.n;
 }
 
+/**
+ * Takes `store` back to schema version 3 by hand (migrations have no down): 0004's firewall_rules
+ * goes, and 0001's firewall_rules and blocks come back, empty.
+ */
+async function undoFirewallRulesMigration(store: Store): Promise<void> {
+  const s = store.db.schema;
+  const withId = <T extends string>(table: CreateTableBuilder<T>): CreateTableBuilder<T, 'id'> =>
+    store.dialect === 'sqlite'
+      ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+  await s.dropTable('firewall_rules').execute();
+  await withId(s.createTable('firewall_rules'))
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('family', 'text', (c) => c.notNull())
+    .addColumn('src', 'text')
+    .addColumn('dst', 'text')
+    .addColumn('protocol', 'text')
+    .addColumn('port', 'integer')
+    .addColumn('comment', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint')
+    .execute();
+  await withId(s.createTable('blocks'))
+    .addColumn('address', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('alert_id', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint')
+    .addColumn('removed_at', 'bigint')
+    .execute();
+  await s.createIndex('blocks_address_idx').on('blocks').column('address').execute();
+  await sql`delete from kysely_migration where name = '0004-firewall-rules'`.execute(store.db);
+}
+
 export function runStoreSuite(label: string, make: () => Promise<Store>): void {
   describe(`store conformance: ${label}`, () => {
     let store: Store;
@@ -563,11 +600,12 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           ]);
         const keptByInserts = await totals();
         // Back to schema version 2 by hand (migrations have no down), with the minutes kept.
+        await undoFirewallRulesMigration(store);
         await store.db.schema.dropTable('host_hour_totals').execute();
         await store.db.schema.dropTable('host_day_totals').execute();
         await store.db.schema.dropIndex('flow_rollups_host_minute_idx').execute();
         await sql`delete from kysely_migration where name = '0003-rollup-totals'`.execute(store.db);
-        expect(await migrateStore(store)).toEqual(['0003-rollup-totals']);
+        expect(await migrateStore(store)).toEqual(['0003-rollup-totals', '0004-firewall-rules']);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
       });
@@ -873,32 +911,181 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
     });
 
     describe('firewall rules', () => {
-      it('keeps rules, lists those in force, and deletes one giving it back', async () => {
-        const base = {
-          family: 'ip',
-          src: '192.0.2.0/24',
-          dst: null,
-          protocol: 'tcp',
-          port: 23,
-          comment: 'no telnet',
-          createdBy: 'alice',
-          createdAt: BASE_MS,
-        };
-        const lasting = await store.firewallRules.create({ ...base, action: 'drop', expiresAt: null });
+      const base = {
+        kind: 'block' as const,
+        source: '192.0.2.0/24',
+        protocol: null,
+        port: null,
+        interface: null,
+        comment: 'scanner',
+        alertId: null,
+        createdBy: 'alice',
+        createdAt: BASE_MS,
+      };
+
+      it('keeps rules, lists those in force, and lifts one keeping its history', async () => {
+        const lasting = await store.firewallRules.create({ ...base, expiresAt: null });
         const brief = await store.firewallRules.create({
           ...base,
-          action: 'reject',
+          kind: 'close',
+          source: null,
+          protocol: 'tcp',
+          port: 23,
+          interface: 'eth0',
           expiresAt: BASE_MS + 1000,
         });
-        expect(await store.firewallRules.findById(lasting.id)).toEqual(lasting);
-        expect((await store.firewallRules.list(BASE_MS + 500)).map((r) => r.id)).toEqual([
+        expect(await store.firewallRules.findById(lasting.id)).toEqual({
+          ...base,
+          id: lasting.id,
+          expiresAt: null,
+          removedAt: null,
+          removedBy: null,
+        });
+        expect((await store.firewallRules.active(BASE_MS + 500)).map((r) => r.id)).toEqual([
           lasting.id,
           brief.id,
         ]);
-        expect((await store.firewallRules.list(BASE_MS + 1000)).map((r) => r.id)).toEqual([lasting.id]);
-        expect((await store.firewallRules.list(null)).length).toBe(2);
-        expect(await store.firewallRules.delete(brief.id)).toEqual(brief);
-        await expect(store.firewallRules.delete(brief.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        expect((await store.firewallRules.active(BASE_MS + 1000)).map((r) => r.id)).toEqual([lasting.id]);
+
+        const { before, after } = await store.firewallRules.remove(lasting.id, BASE_MS + 10, 'bob');
+        expect(before.removedAt).toBeNull();
+        expect(after).toMatchObject({ removedAt: BASE_MS + 10, removedBy: 'bob' });
+        await expect(store.firewallRules.remove(lasting.id, BASE_MS + 20, 'bob')).rejects.toMatchObject({
+          code: 'CONFLICT',
+        });
+        await expect(store.firewallRules.remove(9999, BASE_MS, 'bob')).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
+        expect((await store.firewallRules.history(10)).map((r) => r.id)).toEqual([brief.id, lasting.id]);
+      });
+
+      it('changes a rule in force and expires rules at their time', async () => {
+        const rule = await store.firewallRules.create({ ...base, expiresAt: BASE_MS + 1000 });
+        const { after } = await store.firewallRules.update(rule.id, {
+          comment: null,
+          expiresAt: BASE_MS + 5000,
+        });
+        expect(after).toMatchObject({ comment: null, expiresAt: BASE_MS + 5000 });
+        expect(await store.firewallRules.expireDue(BASE_MS + 4999)).toEqual([]);
+        const expired = await store.firewallRules.expireDue(BASE_MS + 6000);
+        expect(expired.map((r) => [r.id, r.removedAt, r.removedBy])).toEqual([
+          [rule.id, BASE_MS + 5000, 'expired'],
+        ]);
+        expect(await store.firewallRules.expireDue(BASE_MS + 7000)).toEqual([]);
+      });
+
+      it('counts what an author made since a time, for one source or all', async () => {
+        await store.firewallRules.create({
+          ...base,
+          createdBy: 'policy',
+          source: '198.51.100.7',
+          expiresAt: null,
+        });
+        await store.firewallRules.create({
+          ...base,
+          createdBy: 'policy',
+          source: '198.51.100.7',
+          createdAt: BASE_MS + 60_000,
+          expiresAt: null,
+        });
+        await store.firewallRules.create({
+          ...base,
+          createdBy: 'policy',
+          source: '198.51.100.8',
+          expiresAt: null,
+        });
+        expect(await store.firewallRules.countCreated('policy', BASE_MS)).toBe(3);
+        expect(await store.firewallRules.countCreated('policy', BASE_MS + 1)).toBe(1);
+        expect(await store.firewallRules.countCreated('policy', BASE_MS, '198.51.100.7')).toBe(2);
+        expect(await store.firewallRules.countCreated('alice', BASE_MS)).toBe(0);
+      });
+
+      it('are carried over by migration 0004 from the first schema where they mean the same', async () => {
+        await undoFirewallRulesMigration(store);
+        const old = [
+          ['drop', 'ip', '203.0.113.7', null, null, null, 'scanner', null],
+          ['reject', 'ip6', '2001:db8:9::/48', null, null, null, null, BASE_MS + DAY_MS],
+          ['allow', 'ip', '192.0.2.50', null, null, null, 'monitoring', null],
+          ['drop', 'inet', null, null, 'tcp', 23, 'no telnet', null],
+          ['reject', 'inet', null, null, 'udp', 161, null, BASE_MS + DAY_MS],
+          // Not carried over: a destination, a source with a port, no port, a port left open,
+          // a source FlowTrack no longer reads (bits past the prefix length, /0, a zone).
+          ['drop', 'ip', null, '192.0.2.80', 'tcp', 80, null, null],
+          ['drop', 'ip', '203.0.113.8', '192.0.2.80', null, null, null, null],
+          ['drop', 'ip', '203.0.113.9', null, 'tcp', 22, null, null],
+          ['drop', 'ip', null, null, 'icmp', null, null, null],
+          ['allow', 'inet', null, null, 'tcp', 22, null, null],
+          ['drop', 'ip', '10.0.0.5/24', null, null, null, null, null],
+          ['drop', 'ip', '0.0.0.0/0', null, null, null, null, null],
+          ['drop', 'ip6', '2001:db8::1/64', null, null, null, null, null],
+          ['drop', 'ip6', 'fe80::1%eth0', null, null, null, null, null],
+        ] as const;
+        for (const [i, [action, family, src, dst, protocol, port, comment, expiresAt]] of old.entries()) {
+          await sql`insert into firewall_rules
+            (action, family, src, dst, protocol, port, comment, created_by, created_at, expires_at)
+            values (${action}, ${family}, ${src}, ${dst}, ${protocol}, ${port}, ${comment}, 'alice',
+              ${BASE_MS + i}, ${expiresAt})`.execute(store.db);
+        }
+        expect(await migrateStore(store)).toEqual(['0004-firewall-rules']);
+        const carried = (await store.firewallRules.history(100)).reverse();
+        const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
+        // Every field but the new id.
+        expect(carried).toMatchObject([
+          {
+            ...rule,
+            kind: 'block',
+            source: '203.0.113.7',
+            protocol: null,
+            port: null,
+            comment: 'scanner',
+            createdAt: BASE_MS,
+            expiresAt: null,
+          },
+          {
+            ...rule,
+            kind: 'block',
+            source: '2001:db8:9::/48',
+            protocol: null,
+            port: null,
+            comment: null,
+            createdAt: BASE_MS + 1,
+            expiresAt: BASE_MS + DAY_MS,
+          },
+          {
+            ...rule,
+            kind: 'allow',
+            source: '192.0.2.50',
+            protocol: null,
+            port: null,
+            comment: 'monitoring',
+            createdAt: BASE_MS + 2,
+            expiresAt: null,
+          },
+          {
+            ...rule,
+            kind: 'close',
+            source: null,
+            protocol: 'tcp',
+            port: 23,
+            comment: 'no telnet',
+            createdAt: BASE_MS + 3,
+            expiresAt: null,
+          },
+          {
+            ...rule,
+            kind: 'close',
+            source: null,
+            protocol: 'udp',
+            port: 161,
+            comment: null,
+            createdAt: BASE_MS + 4,
+            expiresAt: BASE_MS + DAY_MS,
+          },
+        ]);
+        // 0001's blocks (never written) are gone, and new rules follow the carried ones.
+        await expect(sql`select 1 from blocks`.execute(store.db)).rejects.toThrow();
+        const next = await store.firewallRules.create({ ...base, source: '198.51.100.7', expiresAt: null });
+        expect(next.id).toBeGreaterThan(Math.max(...carried.map((r) => r.id)));
       });
     });
 
