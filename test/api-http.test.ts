@@ -1,10 +1,11 @@
 /**
  * The API through real HTTP (a real server on 127.0.0.1, SQLite store, real log files): each role
  * gets exactly what it should, bad and forged tokens are refused, hostile filter values are refused
- * and land in the security log, and the login rate limit and lockout hold.
+ * and land in the security log, firewall rules are checked, refused when unsafe and audited, and
+ * the login rate limit and lockout hold.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignJWT } from 'jose';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,9 +63,25 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     path: '/api/firewall/rules',
     route: '/api/firewall/rules',
     needs: 'admin',
-    body: { action: 'drop', src: '192.0.2.0/24', protocol: 'tcp', port: 23, comment: 'no telnet' },
+    body: { kind: 'close', protocol: 'tcp', port: 23, comment: 'no telnet' },
+  },
+  { method: 'GET', path: '/api/firewall/rules/999', route: '/api/firewall/rules/{id}', needs: 'viewer' },
+  {
+    method: 'PATCH',
+    path: '/api/firewall/rules/999',
+    route: '/api/firewall/rules/{id}',
+    needs: 'admin',
+    body: { comment: 'still no telnet' },
   },
   { method: 'DELETE', path: '/api/firewall/rules/999', route: '/api/firewall/rules/{id}', needs: 'admin' },
+  { method: 'GET', path: '/api/firewall/status', route: '/api/firewall/status', needs: 'viewer' },
+  {
+    method: 'PUT',
+    path: '/api/firewall/auto-block',
+    route: '/api/firewall/auto-block',
+    needs: 'admin',
+    body: { enabled: true },
+  },
   { method: 'GET', path: '/api/backups', route: '/api/backups', needs: 'admin' },
   { method: 'POST', path: '/api/backup/create', route: '/api/backup/create', needs: 'admin' },
   {
@@ -175,40 +192,196 @@ describe('API roles (real HTTP)', () => {
 });
 
 describe('API firewall rules (real HTTP)', () => {
-  it('adds, lists and removes a rule, audited, and refuses malformed ones', async () => {
+  interface Rule {
+    id: number;
+    kind: string;
+    source: string | null;
+    comment: string | null;
+    createdBy: string;
+    expiresAt: number | null;
+    removedAt: number | null;
+    removedBy: string | null;
+  }
+  const auditItems = async (action: string) =>
+    (
+      (await t.request('GET', `/api/logs/audit?action=${action}`, { token: tokens.admin!.accessToken }))
+        .body as { items: { target: string | null; actor: string; before: unknown; after: unknown }[] }
+    ).items;
+
+  it('adds, shows, changes and lifts rules, each audited before and after', async () => {
     const admin = tokens.admin!.accessToken;
+    const viewer = tokens.viewer!.accessToken;
+    const before = Date.now();
     const added = await t.request('POST', '/api/firewall/rules', {
       token: admin,
       body: {
-        action: 'drop',
-        src: '2001:db8::/32',
-        protocol: 'udp',
-        port: 161,
+        kind: 'block',
+        source: '2001:db8:77::/48',
         comment: 'SNMP from outside',
+        expiresInSeconds: 3600,
       },
     });
     expect(added.status).toBe(201);
-    const rule = added.body as { id: number; family: string };
-    expect(rule.family).toBe('ip6');
-    const listed = await t.request('GET', '/api/firewall/rules', { token: tokens.viewer!.accessToken });
-    expect((listed.body as { items: { id: number }[] }).items.map((r) => r.id)).toContain(rule.id);
-    for (const body of [
-      { action: 'drop', src: '10.0.0.0/33' },
-      { action: 'drop', src: '10.0.0.1; flush ruleset' },
-      { action: 'drop', src: '10.0.0.1', dst: '2001:db8::1' },
-      { action: 'drop', port: 22 },
-      { action: 'drop', protocol: 'icmpv6', src: '10.0.0.1' },
-      { action: 'accept-all' },
-      { action: 'drop', comment: '"; nft flush ruleset; "' },
-    ]) {
-      expect((await t.request('POST', '/api/firewall/rules', { token: admin, body })).status).toBe(400);
-    }
-    expect((await t.request('DELETE', `/api/firewall/rules/${rule.id}`, { token: admin })).status).toBe(204);
-    const log = await t.request('GET', '/api/logs/audit?action=firewall.rule.delete', { token: admin });
-    expect((log.body as { items: { target: string; actor: string }[] }).items[0]).toMatchObject({
-      target: String(rule.id),
-      actor: 'ada',
+    const rule = added.body as Rule;
+    expect(rule).toMatchObject({
+      kind: 'block',
+      source: '2001:db8:77::/48',
+      createdBy: 'ada',
+      removedAt: null,
     });
+    expect(rule.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(rule.expiresAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
+
+    const listed = await t.request('GET', '/api/firewall/rules', { token: viewer });
+    expect((listed.body as { items: Rule[] }).items).toContainEqual(rule);
+    expect((await t.request('GET', `/api/firewall/rules/${rule.id}`, { token: viewer })).body).toEqual(rule);
+    expect((await t.request('GET', '/api/firewall/rules/99999', { token: viewer })).status).toBe(404);
+
+    const changed = await t.request('PATCH', `/api/firewall/rules/${rule.id}`, {
+      token: admin,
+      body: { comment: 'until further notice', expiresAt: null },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ id: rule.id, comment: 'until further notice', expiresAt: null });
+
+    const status = await t.request('GET', '/api/firewall/status', { token: viewer });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ mode: 'dry-run', backend: 'dry-run', autoBlock: { enabled: true } });
+    expect(
+      (status.body as { wouldHaveDone: { detail: string }[] }).wouldHaveDone.map((a) => a.detail).join(' '),
+    ).toContain('2001:db8:77::/48');
+
+    const lifted = await t.request('DELETE', `/api/firewall/rules/${rule.id}`, { token: admin });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body).toMatchObject({ id: rule.id, removedBy: 'ada' });
+    const inForce = (await t.request('GET', '/api/firewall/rules', { token: viewer })).body as {
+      items: Rule[];
+    };
+    expect(inForce.items.map((r) => r.id)).not.toContain(rule.id);
+    const all = (await t.request('GET', '/api/firewall/rules?all=true', { token: viewer })).body as {
+      items: Rule[];
+    };
+    expect(all.items.find((r) => r.id === rule.id)).toEqual(lifted.body);
+    expect((await t.request('DELETE', `/api/firewall/rules/${rule.id}`, { token: admin })).status).toBe(409);
+
+    const target = String(rule.id);
+    expect((await auditItems('firewall.rule.add')).find((e) => e.target === target)).toMatchObject({
+      actor: 'ada',
+      before: null,
+      after: rule,
+    });
+    expect((await auditItems('firewall.rule.update')).find((e) => e.target === target)).toMatchObject({
+      before: rule,
+      after: changed.body,
+    });
+    expect((await auditItems('firewall.rule.remove')).find((e) => e.target === target)).toMatchObject({
+      actor: 'ada',
+      before: changed.body,
+      after: lifted.body,
+    });
+  });
+
+  it('refuses malformed rules and changes with 400', async () => {
+    const admin = tokens.admin!.accessToken;
+    for (const body of [
+      { kind: 'block', source: '10.0.0.0/33' },
+      { kind: 'block', source: '10.0.0.1; flush ruleset' },
+      { kind: 'block', source: '10.0.0.1/8' },
+      { kind: 'block' },
+      { kind: 'block', source: '10.0.0.1', port: 22 },
+      { kind: 'block', source: '10.0.0.1', dst: '2001:db8::1' },
+      { kind: 'close', port: 22 },
+      { kind: 'close', protocol: 'icmp', port: 1 },
+      { kind: 'close', protocol: 'tcp', port: 70_000 },
+      { kind: 'accept-all' },
+      { action: 'drop', src: '10.0.0.1' },
+      { kind: 'block', source: '10.0.0.1', interface: 'eth0; nft flush ruleset' },
+      { kind: 'block', source: '10.0.0.1', comment: 'x'.repeat(201) },
+      { kind: 'block', source: '10.0.0.1', expiresAt: 1 },
+      { kind: 'block', source: '10.0.0.1', expiresAt: Date.now() + 60_000, expiresInSeconds: 60 },
+      { kind: 'block', source: '10.0.0.1', expiresInSeconds: 0 },
+    ]) {
+      const res = await t.request('POST', '/api/firewall/rules', { token: admin, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const rule = (
+      await t.request('POST', '/api/firewall/rules', {
+        token: admin,
+        body: { kind: 'block', source: '203.0.113.200' },
+      })
+    ).body as Rule;
+    for (const body of [{}, { expiresAt: 1 }, { comment: 'ok', source: '203.0.113.201' }]) {
+      const res = await t.request('PATCH', `/api/firewall/rules/${rule.id}`, { token: admin, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await t.request('DELETE', '/api/firewall/rules/abc', { token: admin })).status).toBe(400);
+    expect((await t.request('DELETE', `/api/firewall/rules/${rule.id}`, { token: admin })).status).toBe(200);
+  });
+
+  it('refuses an unsafe rule with 409 and the reason, audited as denied', async () => {
+    const admin = tokens.admin!.accessToken;
+    const apiPort = Number(new URL(t.server.url).port);
+    for (const [body, reason] of [
+      [{ kind: 'block', source: '127.0.0.1' }, /127\.0\.0\.1 is loopback/],
+      [{ kind: 'block', source: '::1' }, /loopback/],
+      [{ kind: 'close', protocol: 'tcp', port: 22 }, /22\/tcp is how admins reach this host/],
+      [{ kind: 'close', protocol: 'tcp', port: apiPort }, new RegExp(`${apiPort}/tcp is how admins reach`)],
+    ] as const) {
+      const res = await t.request('POST', '/api/firewall/rules', { token: admin, body });
+      expect(res.status, JSON.stringify(body)).toBe(409);
+      expect((res.body as { error: string; message: string }).error).toBe('CONFLICT');
+      expect((res.body as { message: string }).message).toMatch(reason);
+    }
+    await vi.waitFor(async () => {
+      const denied = (
+        (
+          await t.request('GET', '/api/logs/audit?action=firewall.rule.add&outcome=denied', {
+            token: admin,
+          })
+        ).body as { items: { after: { source: string | null } }[] }
+      ).items;
+      expect(denied.map((e) => e.after.source)).toContain('127.0.0.1');
+    });
+  });
+
+  it('never blocks where a signed-in admin is connected from', async () => {
+    const admin = tokens.admin!.accessToken;
+    // An admin's request marks the address it comes from.
+    expect((await t.request('GET', '/api/auth/me', { token: admin })).status).toBe(200);
+    expect(t.server.adminSessions.addresses()).toContain('127.0.0.1');
+    // 127.0.0.1 is refused first as loopback: an admin elsewhere shows the admin-session reason.
+    t.server.adminSessions.saw('198.51.100.9', 'alice');
+    for (const source of ['198.51.100.9', '198.51.100.8/29']) {
+      const res = await t.request('POST', '/api/firewall/rules', {
+        token: admin,
+        body: { kind: 'block', source },
+      });
+      expect(res.status, source).toBe(409);
+      expect((res.body as { message: string }).message).toMatch(
+        /includes 198\.51\.100\.9, where a logged-in admin is connected from/,
+      );
+    }
+  });
+
+  it('switches automatic blocking off and on, audited', async () => {
+    const admin = tokens.admin!.accessToken;
+    const off = await t.request('PUT', '/api/firewall/auto-block', {
+      token: admin,
+      body: { enabled: false },
+    });
+    expect(off.status).toBe(200);
+    expect(off.body).toEqual({ enabled: false });
+    const status = await t.request('GET', '/api/firewall/status', { token: tokens.viewer!.accessToken });
+    expect(status.body).toMatchObject({ autoBlock: { enabled: false } });
+    for (const body of [{}, { enabled: 'no' }, { enabled: false, forever: true }]) {
+      expect((await t.request('PUT', '/api/firewall/auto-block', { token: admin, body })).status).toBe(400);
+    }
+    const on = await t.request('PUT', '/api/firewall/auto-block', { token: admin, body: { enabled: true } });
+    expect(on.body).toEqual({ enabled: true });
+    expect((await auditItems('firewall.autoblock')).slice(0, 2)).toMatchObject([
+      { actor: 'ada', before: { enabled: false }, after: { enabled: true } },
+      { actor: 'ada', before: { enabled: true }, after: { enabled: false } },
+    ]);
   });
 });
 
@@ -223,10 +396,11 @@ describe('API backup and restore (real HTTP)', () => {
       ).items
         .map((u) => u.username)
         .sort();
-    await t.request('POST', '/api/firewall/rules', {
+    const kept = await t.request('POST', '/api/firewall/rules', {
       token: admin,
-      body: { action: 'drop', src: '198.51.100.9' },
+      body: { kind: 'block', source: '203.0.113.9', comment: 'before the backup' },
     });
+    expect(kept.status).toBe(201);
     const rulesBefore = await rules();
     const usersBefore = await users();
 
@@ -238,10 +412,11 @@ describe('API backup and restore (real HTTP)', () => {
     expect((listed.body as { items: { name: string }[] }).items.map((b) => b.name)).toContain(name);
 
     // Change the data after the backup.
-    await t.request('POST', '/api/firewall/rules', {
+    const later = await t.request('POST', '/api/firewall/rules', {
       token: admin,
-      body: { action: 'reject', dst: '203.0.113.0/24' },
+      body: { kind: 'block', source: '203.0.113.64/26', comment: 'after the backup' },
     });
+    expect(later.status).toBe(201);
     const victim = await t.signIn('temp-user', 'viewer');
     expect(await users()).toContain('temp-user');
 
@@ -277,6 +452,10 @@ describe('API backup and restore (real HTTP)', () => {
     expect(restored.status).toBe(200);
     expect((restored.body as { previous: string | null }).previous).not.toBeNull();
     expect(await rules()).toEqual(rulesBefore);
+    // The firewall follows the restored rules.
+    const blocked = (await t.server.firewall.backendInUse.read())?.blocked.map((b) => b.address);
+    expect(blocked).toContain('203.0.113.9');
+    expect(blocked).not.toContain('203.0.113.64/26');
     expect(await users()).toEqual(usersBefore);
     // The user created after the backup is gone, and so is its session.
     expect((await t.request('GET', '/api/auth/me', { token: victim.accessToken })).status).toBe(401);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GOOD_PASSWORD } from './helpers/api-server.js';
-import { Lan, removeStaleLans, sleep, type BackgroundProcess } from './helpers/netns.js';
+import { Lan, removeStaleLans, waitFor, type BackgroundProcess } from './helpers/netns.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const TOOLS = ['ip', 'tcpdump', 'hping3', 'tshark', 'curl', 'setpriv'];
@@ -92,16 +92,6 @@ describeUnlessMissing(
 
     async function capture(): Promise<Capture> {
       return (await api('/api/capture')).body as Capture;
-    }
-
-    async function waitFor<T>(what: string, check: () => Promise<T | null>, timeoutMs: number): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await check();
-        if (value !== null) return value;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-        await sleep(100);
-      }
     }
 
     beforeAll(async () => {

@@ -128,6 +128,7 @@ export function installAccessControl(app: Api, deps: ApiDeps): void {
       return refuse(reply, 403, ErrorCode.FORBIDDEN, `this needs the ${access} role (you are ${user.role})`);
     }
     request.user = user;
+    if (user.role === 'admin') deps.adminSessions?.saw(request.ip, user.username);
   });
 }
 

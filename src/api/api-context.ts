@@ -15,6 +15,8 @@ import type { SecurityLog } from '../logs/security-log.js';
 import type { LiveFeed } from '../server/live-feed.js';
 import type { BackupService } from './routes/backup-routes.js';
 import type { CaptureView } from './routes/capture-routes.js';
+import type { AdminSessions } from '../respond/admin-sessions.js';
+import type { FirewallService } from '../respond/firewall-service.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -48,6 +50,10 @@ export interface ApiDeps {
   capture?: CaptureView;
   /** What the pipeline has written to the store so far (shown by /api/system_health). */
   ingest?: () => IngestStats;
+  /** The host firewall's rules and blocking policy (the firewall routes answer NOT_FOUND without it). */
+  firewall?: FirewallService;
+  /** Where signed-in admins are connected from: never blocked. */
+  adminSessions?: AdminSessions;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
 }

@@ -15,6 +15,7 @@ import { serveCommand } from './serve-command.js';
 import { userCommand } from './user-command.js';
 import { backupCommand } from './backup-command.js';
 import { interfacesCommand } from './interfaces-command.js';
+import { firewallCommand } from './firewall-command.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -30,7 +31,8 @@ function buildProgram(): Command {
     .addCommand(configCommand())
     .addCommand(userCommand())
     .addCommand(dbCommand())
-    .addCommand(backupCommand());
+    .addCommand(backupCommand())
+    .addCommand(firewallCommand());
 }
 
 async function main(): Promise<void> {

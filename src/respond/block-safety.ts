@@ -30,25 +30,36 @@ const LOOPBACK = ['127.0.0.0/8', '::1'];
  * BAD_REQUEST when `target` is not an address or prefix.
  */
 export function whyNotBlock(target: string, protect: ProtectedAddresses): string | null {
-  const wanted = parseSource(target);
-  const checks: [readonly string[], (hit: string) => string][] = [
-    [LOOPBACK, () => `${target} is loopback: the host's own services talk over it`],
-    [protect.own, (hit) => `${target} includes ${hit}, an address of this host`],
+  return safetyCheck(protect)(target);
+}
+
+/** `whyNotBlock` for many targets against one list, read once. */
+export function safetyCheck(protect: ProtectedAddresses): (target: string) => string | null {
+  const lists: [readonly string[], (target: string, hit: string) => string][] = [
+    [LOOPBACK, (target) => `${target} is loopback: the host's own services talk over it`],
+    [protect.own, (target, hit) => `${target} includes ${hit}, an address of this host`],
     [
       protect.gateways,
-      (hit) => `${target} includes ${hit}, this host's default gateway: the host would be cut off`,
+      (target, hit) => `${target} includes ${hit}, this host's default gateway: the host would be cut off`,
     ],
-    [protect.dnsServers, (hit) => `${target} includes ${hit}, a DNS server of this host`],
-    [protect.adminSessions, (hit) => `${target} includes ${hit}, where a logged-in admin is connected from`],
-    [protect.allowList, (hit) => `${target} overlaps ${hit} on the allow-list`],
+    [protect.dnsServers, (target, hit) => `${target} includes ${hit}, a DNS server of this host`],
+    [
+      protect.adminSessions,
+      (target, hit) => `${target} includes ${hit}, where a logged-in admin is connected from`,
+    ],
+    [protect.allowList, (target, hit) => `${target} overlaps ${hit} on the allow-list`],
   ];
-  for (const [list, reason] of checks) {
-    for (const entry of list) {
+  const entries = lists.flatMap(([list, reason]) =>
+    list.flatMap((entry) => {
       const source = protectedSource(entry);
-      if (source !== null && overlaps(wanted, source)) return reason(entry);
-    }
-  }
-  return null;
+      return source === null ? [] : [{ entry, source, reason }];
+    }),
+  );
+  return (target) => {
+    const wanted = parseSource(target);
+    const hit = entries.find((e) => overlaps(wanted, e.source));
+    return hit ? hit.reason(target, hit.entry) : null;
+  };
 }
 
 /** The host's own addresses, default gateways and DNS servers, as the kernel and resolv.conf say. */
@@ -123,7 +134,7 @@ function protectedSource(text: string): Source | null {
 }
 
 /** True when the two prefixes share any address (one holds the other's first address). */
-function overlaps(a: Source, b: Source): boolean {
+export function overlaps(a: Source, b: Source): boolean {
   if (a.family !== b.family) return false;
   const bits = a.family === 4 ? 32 : 128;
   const len = Math.min(a.len, b.len);

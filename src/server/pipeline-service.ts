@@ -8,6 +8,7 @@
 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Alert } from '../alerts/alert.js';
 import type { CaptureView } from '../api/routes/capture-routes.js';
 import { defaultCaptureInterface } from '../capture/network-interfaces.js';
 import type { ServiceConfig } from '../config/service-config.js';
@@ -32,6 +33,8 @@ export interface PipelineServiceOptions {
   replay?: { file: string; speed: number | 'max' };
   /** The store writer of the moment (a restore replaces it). */
   writer: () => IngestWriter;
+  /** Each live alert as it is raised and updated (the blocking policy). */
+  onAlert?: (alert: Alert) => void;
   feed: LiveFeed;
   logger: Logger;
   print: (line: string) => void;
@@ -126,6 +129,8 @@ export class PipelineService implements CaptureView {
       case 'alert':
         writer.enqueueAlert(m.alert);
         feed.publishAlert(m.alert);
+        // Live alerts only: a replayed capture's attackers are history, not hosts to block now.
+        if (!this.options.replay) this.options.onAlert?.(m.alert);
         break;
       case 'second':
         this.lastSecond = m.live;

@@ -35,6 +35,9 @@ import {
 } from '../store/backup.js';
 import type { BackupService } from '../api/routes/backup-routes.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { AdminSessions } from '../respond/admin-sessions.js';
+import { FirewallService, type ReconcileReport } from '../respond/firewall-service.js';
+import { openFirewall } from '../respond/open-firewall.js';
 
 const DAY_MS = 86_400_000;
 
@@ -45,6 +48,10 @@ export interface RunningServer {
   store: Store;
   /** Set when no admin existed at start: the token that creates the first one. */
   setupToken: string | null;
+  /** The host firewall's rules and blocking policy. */
+  firewall: FirewallService;
+  /** Where signed-in admins are connected from (never blocked). */
+  adminSessions: AdminSessions;
   close(): Promise<void>;
 }
 
@@ -140,6 +147,12 @@ export async function startServer(
             // The restored database, or the previous one when the restore gave up.
             store.replace(await openStore(config.store.url));
             writer = await newWriter();
+            // The kernel follows the restored rules.
+            await firewall
+              .reconcile()
+              .catch((err: unknown) =>
+                serverLog.logger.error({ err: describeError(err) }, 'firewall reconciliation failed'),
+              );
           }
         } finally {
           restoring = false;
@@ -162,12 +175,30 @@ export async function startServer(
       );
       closers.push(() => schedule.stop());
     }
+    const adminSessions = new AdminSessions(config.auth.refreshTokenTtlSeconds * 1000, now);
+    // Known once the API listens (port 0 picks one).
+    const listening: { port?: number } = {};
+    const firewall = new FirewallService({
+      backend: await openFirewall(config.firewall, { now }),
+      rules: () => store.firewallRules,
+      settings: () => store.settings,
+      audit: (event) => store.audit.append(event),
+      config: config.firewall,
+      apiPort: () => listening.port,
+      adminSessions,
+      log: serverLog.logger,
+      now,
+    });
+    const reconciled = await firewall.start();
+    closers.push(() => firewall.stop());
+    print(describeFirewall(firewall, reconciled));
     const pipeline = new PipelineService({
       config,
       ...(options.replay !== undefined && {
         replay: { file: options.replay, speed: options.replaySpeed ?? 'max' },
       }),
       writer: () => writer,
+      onAlert: (alert) => firewall.onAlert(alert),
       feed,
       logger: serverLog.logger,
       print,
@@ -186,6 +217,8 @@ export async function startServer(
       feed,
       capture: pipeline,
       backups,
+      firewall,
+      adminSessions,
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,
@@ -219,6 +252,7 @@ export async function startServer(
     closers.push(() => Promise.resolve(retention.stop()));
 
     const address = await app.listen({ host: config.server.host, port: config.server.port });
+    listening.port = Number(new URL(address).port);
     serverLog.logger.info({ address, store: store.location }, 'FlowTrack server started');
     print(
       `flowtrack: serving the API at ${address}/api (store: ${store.location}, logs: ${config.logs.dir})`,
@@ -232,9 +266,23 @@ export async function startServer(
     }
     pipeline.start();
     closers.push(() => pipeline.stop());
-    return { url: address, app, store, setupToken: setup?.token ?? null, close };
+    return { url: address, app, store, setupToken: setup?.token ?? null, firewall, adminSessions, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The start-up line about the firewall: what enforces the rules, and what reconciling changed. */
+function describeFirewall(firewall: FirewallService, report: ReconcileReport): string {
+  const { mode, backend, autoBlock } = firewall.status();
+  const what =
+    mode === 'dry-run'
+      ? 'dry-run (rules are kept and checked, nothing is enforced; firewall.mode: enforce turns it on)'
+      : `enforced with ${backend}`;
+  const changed =
+    report.missing.length + report.stale.length > 0
+      ? `; reconciled with the database: ${report.missing.length} re-applied, ${report.stale.length} stale removed`
+      : '';
+  return `flowtrack: firewall ${what}, automatic blocking ${autoBlock.enabled ? 'on' : 'off'}${changed}`;
 }

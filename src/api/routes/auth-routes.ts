@@ -104,6 +104,7 @@ export function registerAuthRoutes(app: Api, deps: ApiDeps): void {
       loginGuard.recordSuccess(username);
       const issued = await tokens.issue({ id: user.id, username: user.username, role: user.role });
       await audit(deps, request, { action: 'login', actor: user.username });
+      if (user.role === 'admin') deps.adminSessions?.saw(request.ip, user.username);
       return tokensBody(issued, user);
     },
   );
@@ -126,7 +127,9 @@ export function registerAuthRoutes(app: Api, deps: ApiDeps): void {
           return user;
         });
         // refresh() issues only after it loaded an enabled user.
-        return tokensBody(issued, user!);
+        const refreshed: UserRecord = user!;
+        if (refreshed.role === 'admin') deps.adminSessions?.saw(request.ip, refreshed.username);
+        return tokensBody(issued, refreshed);
       } catch (err) {
         if (!(err instanceof TokenRejectedError)) throw err;
         securityLog.record({

@@ -1,128 +1,169 @@
 /**
- * Firewall rules from the API: viewers see them, admins add and remove them; every change is
- * audited with the rule. Addresses, prefixes, protocols and ports are checked here, so what
- * respond/ later turns into nftables rules is always well-formed.
+ * The host firewall from the API: viewers see the rules in force and the blocking policy's state;
+ * admins add, change and lift rules and switch automatic blocking off and on. respond/ checks
+ * every rule (addresses, ports, safety) and audits every change with the rule before and after;
+ * a refused rule answers 409 with the reason.
  */
 
-import { isIP } from 'node:net';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
-import { audit } from '../audit.js';
 import { idParams } from './common-schemas.js';
+import { RULE_KINDS } from '../../store/firewall-rule-repository.js';
+import type { Actor, FirewallService } from '../../respond/firewall-service.js';
+import { DryRunFirewall } from '../../respond/dry-run-firewall.js';
 import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 
-/** An address or a CIDR prefix; its IP version (4 or 6), or 0 when it is neither. */
-export function prefixVersion(text: string): 4 | 6 | 0 {
-  const [address, length, ...rest] = text.split('/');
-  if (address === undefined || rest.length > 0) return 0;
-  const version = isIP(address);
-  if (version !== 4 && version !== 6) return 0;
-  if (length === undefined) return version;
-  if (!/^\d{1,3}$/.test(length) || Number(length) > (version === 4 ? 32 : 128)) return 0;
-  return version;
-}
-
-const prefix = z
-  .string()
-  .max(64)
-  .refine((p) => prefixVersion(p) !== 0, 'an IPv4 or IPv6 address or CIDR prefix, e.g. 192.0.2.0/24');
+const comment = z.string().max(200);
+/** Epoch milliseconds. */
+const expiresAt = z.number().int().min(0);
 
 const ruleBody = z
   .object({
-    action: z.enum(['allow', 'drop', 'reject']),
-    src: prefix.optional(),
-    dst: prefix.optional(),
-    protocol: z.enum(['tcp', 'udp', 'icmp', 'icmpv6']).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    comment: z
-      .string()
-      .max(200)
-      .regex(/^[\p{L}\p{N} .,:;_()/@#+-]*$/u, 'letters, digits, spaces and simple punctuation')
+    kind: z.enum(RULE_KINDS),
+    /** block, allow: an address or prefix. */
+    source: z.string().max(64).optional(),
+    /** close, open. */
+    protocol: z.enum(['tcp', 'udp']).optional(),
+    port: z.number().int().optional(),
+    interface: z.string().max(64).optional(),
+    comment: comment.optional(),
+    expiresAt: expiresAt.optional(),
+    /** Instead of expiresAt: seconds from now. */
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(100 * 365 * 86_400)
       .optional(),
-    /** Epoch milliseconds. */
-    expiresAt: z.number().int().min(0).optional(),
   })
   .strict();
 
+const changeBody = z
+  .object({ comment: comment.nullable().optional(), expiresAt: expiresAt.nullable().optional() })
+  .strict()
+  .refine((b) => b.comment !== undefined || b.expiresAt !== undefined, 'change comment or expiresAt');
+
 export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
+  const firewall = (): FirewallService => {
+    if (!deps.firewall) throw new FlowTrackError(ErrorCode.NOT_FOUND, 'this server manages no firewall');
+    return deps.firewall;
+  };
+  const actor = (request: FastifyRequest): Actor => ({ name: userOf(request).username, ip: request.ip });
+
   app.get(
     '/api/firewall/rules',
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Firewall rules in force (all=true: expired ones too)',
+        summary: 'Firewall rules in force (all=true: the latest 1000, lifted and expired ones too)',
         tags: ['firewall'],
         querystring: z.object({ all: z.enum(['true', 'false']).default('false') }).strict(),
       },
     },
     async (request) => ({
-      items: await deps.store.firewallRules.list(request.query.all === 'true' ? null : deps.now()),
+      items:
+        request.query.all === 'true'
+          ? await deps.store.firewallRules.history(1000)
+          : await firewall().active(),
     }),
+  );
+
+  app.get(
+    '/api/firewall/rules/:id',
+    {
+      config: { access: 'viewer' },
+      schema: { summary: 'One firewall rule', tags: ['firewall'], params: idParams },
+    },
+    async (request) => {
+      const rule = await deps.store.firewallRules.findById(request.params.id);
+      if (!rule) throw new FlowTrackError(ErrorCode.NOT_FOUND, `no firewall rule ${request.params.id}`);
+      return rule;
+    },
   );
 
   app.post(
     '/api/firewall/rules',
     {
       config: { access: 'admin' },
-      schema: { summary: 'Add a firewall rule', tags: ['firewall'], body: ruleBody },
+      schema: {
+        summary: 'Block or allow a source, close or open a local port (409 when unsafe)',
+        tags: ['firewall'],
+        body: ruleBody,
+      },
     },
     async (request, reply) => {
-      const b = request.body;
-      const versions = new Set([b.src, b.dst].filter((p) => p !== undefined).map(prefixVersion));
-      if (versions.size > 1) {
-        throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'src and dst must be of the same IP version');
+      const { expiresInSeconds, ...rule } = request.body;
+      if (expiresInSeconds !== undefined && rule.expiresAt !== undefined) {
+        throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'give expiresAt or expiresInSeconds, not both');
       }
-      if (b.port !== undefined && b.protocol !== 'tcp' && b.protocol !== 'udp') {
-        throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'a port needs protocol tcp or udp');
-      }
-      const version = [...versions][0];
-      if ((b.protocol === 'icmp' && version === 6) || (b.protocol === 'icmpv6' && version === 4)) {
-        throw new FlowTrackError(
-          ErrorCode.BAD_REQUEST,
-          `${b.protocol} does not match the addresses' IP version`,
-        );
-      }
-      if (b.expiresAt !== undefined && b.expiresAt <= deps.now()) {
-        throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'expiresAt is in the past');
-      }
-      const family =
-        version === 4 || b.protocol === 'icmp'
-          ? 'ip'
-          : version === 6 || b.protocol === 'icmpv6'
-            ? 'ip6'
-            : 'inet';
-      const rule = await deps.store.firewallRules.create({
-        action: b.action,
-        family,
-        src: b.src ?? null,
-        dst: b.dst ?? null,
-        protocol: b.protocol ?? null,
-        port: b.port ?? null,
-        comment: b.comment ?? null,
-        createdBy: userOf(request).username,
-        createdAt: deps.now(),
-        expiresAt: b.expiresAt ?? null,
-      });
-      await audit(deps, request, { action: 'firewall.rule.add', target: String(rule.id), after: rule });
-      return reply.code(201).send(rule);
+      const created = await firewall().addRule(
+        {
+          ...rule,
+          ...(expiresInSeconds !== undefined && { expiresAt: deps.now() + expiresInSeconds * 1000 }),
+        },
+        actor(request),
+      );
+      return reply.code(201).send(created);
     },
+  );
+
+  app.patch(
+    '/api/firewall/rules/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: "Change a rule's comment or expiry (null: none)",
+        tags: ['firewall'],
+        params: idParams,
+        body: changeBody,
+      },
+    },
+    async (request) => firewall().updateRule(request.params.id, request.body, actor(request)),
   );
 
   app.delete(
     '/api/firewall/rules/:id',
     {
       config: { access: 'admin' },
+      schema: { summary: 'Lift a firewall rule', tags: ['firewall'], params: idParams },
+    },
+    async (request) => firewall().removeRule(request.params.id, actor(request)),
+  );
+
+  app.get(
+    '/api/firewall/status',
+    {
+      config: { access: 'viewer' },
       schema: {
-        summary: 'Remove a firewall rule',
+        summary: "The firewall's mode and backend, the blocking policy's state and recent refusals",
         tags: ['firewall'],
-        params: idParams,
       },
     },
-    async (request, reply) => {
-      const before = await deps.store.firewallRules.delete(request.params.id);
-      await audit(deps, request, { action: 'firewall.rule.delete', target: String(before.id), before });
-      return reply.code(204).send();
+    (_request, reply) => {
+      const service = firewall();
+      const backend = service.backendInUse;
+      return reply.send({
+        ...service.status(),
+        ...(backend instanceof DryRunFirewall && { wouldHaveDone: backend.actions.slice(-50).reverse() }),
+      });
+    },
+  );
+
+  app.put(
+    '/api/firewall/auto-block',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'The kill switch: switch automatic blocking off or on',
+        tags: ['firewall'],
+        body: z.object({ enabled: z.boolean() }).strict(),
+      },
+    },
+    async (request) => {
+      await firewall().setAutoBlock(request.body.enabled, actor(request));
+      return { enabled: firewall().autoBlockEnabled };
     },
   );
 }
