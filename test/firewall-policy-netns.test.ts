@@ -3,6 +3,7 @@
  * nftables backend inside a network namespace of its own.
  * - a flood of alerts from 100,000 spoofed sources makes no more blocks than the per-minute cap
  *   allows, and afterwards nftables' set holds exactly the blocks the database has;
+ * - an earlier run's table that nothing manages is found, and removed when asked;
  * - the host's real default gateway is refused with its reason (this one runs in the host's own
  *   namespace with the dry-run backend: it reads the host's routes and touches no rule).
  * Needs root for the namespace; skipped with a message otherwise, except under CI=true.
@@ -19,6 +20,7 @@ import { DryRunFirewall } from '../src/respond/dry-run-firewall.js';
 import type { FirewallBackend } from '../src/respond/firewall-backend.js';
 import { FirewallService, type FirewallConfig } from '../src/respond/firewall-service.js';
 import { NftablesFirewall } from '../src/respond/nftables-firewall.js';
+import { leftovers } from '../src/respond/open-firewall.js';
 import { openStore, type Store } from '../src/store/store.js';
 import { Lan, removeStaleLans } from './helpers/netns.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
@@ -115,6 +117,19 @@ describeUnlessMissing(
       ).nftables.find((i) => i.set)!.set!;
       expect((set.elem ?? []).map((e) => e.elem.val).sort()).toEqual(blocks.map((r) => r.source).sort());
     }, 120_000);
+
+    it("finds and, when asked, removes an earlier run's rules that nothing manages", async () => {
+      const prefix = ['ip', 'netns', 'exec', lan!.host('fw').ns];
+      await new NftablesFirewall({ prefix }).apply({
+        blocked: [{ address: '203.0.113.9', expiresAt: null }],
+        closedPorts: [],
+      });
+      expect(await leftovers('dry-run', false, { prefix })).toEqual(['nftables']);
+      expect(await leftovers('nftables', false, { prefix })).toEqual([]);
+      expect(await leftovers('dry-run', true, { prefix })).toEqual(['nftables']);
+      expect(await new NftablesFirewall({ prefix }).read()).toBeNull();
+      expect(await leftovers('dry-run', false, { prefix })).toEqual([]);
+    });
   },
 );
 

@@ -21,7 +21,7 @@ import {
   type Actor,
   type RuleInput,
 } from '../respond/firewall-service.js';
-import { openFirewall } from '../respond/open-firewall.js';
+import { leftovers, openFirewall } from '../respond/open-firewall.js';
 import { RULE_KINDS, type FirewallRule, type RuleKind } from '../store/firewall-rule-repository.js';
 import { openStore, type Store } from '../store/store.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
@@ -281,8 +281,10 @@ Examples:
       }
       await withService(flags, async ({ config, service, actor }) => {
         const lifted = await service.flush(actor);
+        const also = await leftovers(service.backendInUse.name, true);
+        const from = [service.backendInUse.name, ...also].join(', ');
         stdout(
-          `lifted ${plural(lifted, 'rule')} and removed FlowTrack's rules from the kernel (${service.backendInUse.name}); nothing else was touched\n`,
+          `lifted ${plural(lifted, 'rule')} and removed FlowTrack's rules from the kernel (${from}); nothing else was touched\n`,
         );
         dryRunNote(config);
       });

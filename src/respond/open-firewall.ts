@@ -34,3 +34,25 @@ export async function openFirewall(
     `firewall.mode is enforce but ${wanted} cannot be used here: install it (scripts/setup.sh does) and run FlowTrack as root or with cap_net_admin, or set firewall.mode: dry-run`,
   );
 }
+
+/**
+ * The kernel's firewalls other than `inUse` that still hold what FlowTrack set up (an earlier
+ * run's nftables table after a switch to dry-run, say): nothing manages those rules any more.
+ * With `remove`, they are removed. A firewall that cannot be read (a tool missing, no right to)
+ * is left alone.
+ */
+export async function leftovers(
+  inUse: FirewallBackend['name'],
+  remove: boolean,
+  options: BackendOptions = {},
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const other of [new NftablesFirewall(options), new IptablesFirewall(options)]) {
+    if (other.name === inUse) continue;
+    const state = await other.read().catch(() => null);
+    if (state === null) continue;
+    if (remove) await other.flush();
+    found.push(other.name);
+  }
+  return found;
+}

@@ -37,7 +37,7 @@ import type { BackupService } from '../api/routes/backup-routes.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { AdminSessions } from '../respond/admin-sessions.js';
 import { FirewallService, type ReconcileReport } from '../respond/firewall-service.js';
-import { openFirewall } from '../respond/open-firewall.js';
+import { leftovers, openFirewall } from '../respond/open-firewall.js';
 
 const DAY_MS = 86_400_000;
 
@@ -178,8 +178,16 @@ export async function startServer(
     const adminSessions = new AdminSessions(config.auth.refreshTokenTtlSeconds * 1000, now);
     // Known once the API listens (port 0 picks one).
     const listening: { port?: number } = {};
+    const backend = await openFirewall(config.firewall, { now });
+    // Said, not removed: a test or a second instance must not take a running one's rules away.
+    for (const name of await leftovers(backend.name, false)) {
+      serverLog.logger.warn({ firewall: name }, "an earlier run's firewall rules are still enforced");
+      print(
+        `flowtrack: FlowTrack's ${name} rules of an earlier run are still enforced, and nothing manages them now: \`flowtrack firewall flush --yes\` removes them`,
+      );
+    }
     const firewall = new FirewallService({
-      backend: await openFirewall(config.firewall, { now }),
+      backend,
       rules: () => store.firewallRules,
       settings: () => store.settings,
       audit: (event) => store.audit.append(event),
