@@ -3,6 +3,8 @@
  * nftables backend inside a network namespace of its own.
  * - a flood of alerts from 100,000 spoofed sources makes no more blocks than the per-minute cap
  *   allows, and afterwards nftables' set holds exactly the blocks the database has;
+ * - with iptables and ipset, entries deleted by hand and stale ones added while FlowTrack was
+ *   down are set right when it starts again (serve-firewall-netns.test.ts shows it for nftables);
  * - an earlier run's table that nothing manages is found, and removed when asked;
  * - the host's real default gateway is refused with its reason (this one runs in the host's own
  *   namespace with the dry-run backend: it reads the host's routes and touches no rule).
@@ -19,6 +21,7 @@ import { hostProtectedAddresses } from '../src/respond/block-safety.js';
 import { DryRunFirewall } from '../src/respond/dry-run-firewall.js';
 import type { FirewallBackend } from '../src/respond/firewall-backend.js';
 import { FirewallService, type FirewallConfig } from '../src/respond/firewall-service.js';
+import { IptablesFirewall } from '../src/respond/iptables-firewall.js';
 import { NftablesFirewall } from '../src/respond/nftables-firewall.js';
 import { leftovers } from '../src/respond/open-firewall.js';
 import { openStore, type Store } from '../src/store/store.js';
@@ -117,6 +120,57 @@ describeUnlessMissing(
       ).nftables.find((i) => i.set)!.set!;
       expect((set.elem ?? []).map((e) => e.elem.val).sort()).toEqual(blocks.map((r) => r.source).sort());
     }, 120_000);
+
+    it('iptables: after rules deleted by hand and stale ones added, reconciling makes the kernel equal the database', async (context) => {
+      if (!hasTool('iptables') || !hasTool('ipset')) {
+        if (process.env.CI === 'true')
+          throw new Error('iptables and ipset are missing (scripts/setup.sh installs them)');
+        context.skip('iptables and ipset are missing (scripts/setup.sh installs them)');
+        return;
+      }
+      const prefix = ['ip', 'netns', 'exec', lan!.host('fw').ns];
+      const dbDir = mkdtempSync(join(tmpdir(), 'flowtrack-reconcile-'));
+      const own = await openStore(join(dbDir, 'flowtrack.db'));
+      try {
+        const ada = { name: 'ada', ip: null };
+        const first = service(own, new IptablesFirewall({ prefix }), Date.now);
+        await first.start();
+        await first.addRule({ kind: 'block', source: '203.0.113.70' }, ada);
+        await first.addRule(
+          { kind: 'block', source: '2001:db8:7::/48', expiresAt: Date.now() + 3_600_000 },
+          ada,
+        );
+        await first.addRule({ kind: 'close', protocol: 'tcp', port: 9999 }, ada);
+        await first.stop();
+
+        // By hand, while FlowTrack is down.
+        const ipset = (args: string[]) => lan!.exec('fw', 'ipset', args);
+        await ipset(['del', 'flowtrack-block4', '203.0.113.70']);
+        await ipset(['add', 'flowtrack-block4', '203.0.113.120']);
+        await ipset(['add', 'flowtrack-tcp', '7777']);
+
+        const again = service(own, new IptablesFirewall({ prefix }), Date.now);
+        const report = await again.start();
+        await again.stop();
+        expect(report.missing).toEqual(['block 203.0.113.70']);
+        expect(report.stale.sort()).toEqual(['block 203.0.113.120', 'close 7777/tcp']);
+        const { stdout } = await ipset(['save']);
+        const entries = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('add flowtrack-'))
+          .map((l) => l.split(' ').slice(1, 3).join(' '))
+          .sort();
+        expect(entries).toEqual([
+          'flowtrack-block4 203.0.113.70',
+          'flowtrack-block6 2001:db8:7::/48',
+          'flowtrack-tcp 9999',
+        ]);
+        await new IptablesFirewall({ prefix }).flush();
+      } finally {
+        await own.close();
+        rmSync(dbDir, { recursive: true, force: true });
+      }
+    }, 60_000);
 
     it("finds and, when asked, removes an earlier run's rules that nothing manages", async () => {
       const prefix = ['ip', 'netns', 'exec', lan!.host('fw').ns];
