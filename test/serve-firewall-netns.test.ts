@@ -6,6 +6,7 @@
  *   keeps connecting meanwhile, and the block expires on time (the attacker connects again);
  * - blocking the host's own address, an allow-listed network or the signed-in admin's address is
  *   refused through the API with the reason, and nothing reaches the kernel;
+ * - the kill switch stops automatic blocking, and stays off across a restart;
  * - after a restart with FlowTrack's rules deleted by hand and stale ones added, the kernel holds
  *   exactly what the database says.
  *
@@ -218,6 +219,15 @@ describeUnlessMissing(
         items: { target: string }[];
       };
       expect(audit.items.map((e) => e.target)).toContain(String(rule!.id));
+
+      // The kill switch: the attacker's connection just now counts again in the detector's minute,
+      // which would block it again (for an hour); switched off, nothing is blocked any more.
+      const off = await api('/api/firewall/auto-block', { method: 'PUT', body: { enabled: false } });
+      expect(off.body).toEqual({ enabled: false });
+      for (const again of (await rules()).filter((r) => r.source === ATTACKER)) {
+        expect((await api(`/api/firewall/rules/${again.id}`, { method: 'DELETE' })).status).toBe(200);
+      }
+      expect(await setElements('block_v4')).toEqual([]);
     }, 60_000);
 
     it("refuses to block the host's own address, an allow-listed network and the admin's own session, with the reason", async () => {
@@ -258,7 +268,9 @@ describeUnlessMissing(
 
       serve = startServe();
       await serve.waitFor(/capturing on eth0/, 20_000);
-      expect(serve.text).toMatch(/reconciled with the database: 1 re-applied, 2 stale removed/);
+      expect(serve.text).toMatch(
+        /automatic blocking off; reconciled with the database: 1 re-applied, 2 stale removed/,
+      );
       await signIn();
       const inForce = await rules();
       const blocks = inForce.filter((r) => r.kind === 'block').map((r) => r.source!);

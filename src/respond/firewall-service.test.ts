@@ -445,14 +445,14 @@ describe('FirewallService blocking policy', () => {
     const h = await harness();
     const lengths: (number | null)[] = [];
     for (const [i, expected] of [10 * MINUTE, HOUR, 24 * HOUR, null].entries()) {
-      h.service.onAlert(alert(`scan-${i}`, '203.0.113.5'));
+      h.service.onAlert(alert(`scan-${i}`, '203.0.113.5', { end: h.clock.now * 1000 }));
       await h.service.reconcile();
       const rule = (await autoRules(h))[i]!;
       lengths.push(rule.expiresAt === null ? null : rule.expiresAt - rule.createdAt);
       expect(lengths[i]).toBe(expected);
       if (rule.expiresAt !== null) {
         // Still blocked: another alert changes nothing.
-        h.service.onAlert(alert(`scan-${i}-again`, '203.0.113.5'));
+        h.service.onAlert(alert(`scan-${i}-again`, '203.0.113.5', { end: h.clock.now * 1000 }));
         await h.service.reconcile();
         expect(await autoRules(h)).toHaveLength(i + 1);
         h.clock.now = rule.expiresAt + 1000;
@@ -469,7 +469,12 @@ describe('FirewallService blocking policy', () => {
     await h.service.reconcile();
     h.clock.now += 10 * MINUTE + 1000;
     await h.service.tick();
-    h.service.onAlert(alert('scan', '203.0.113.5', { updates: 40 }));
+    // An update whose packets all came before the block ended (a detector's window still
+    // counting them) is no new attack.
+    h.service.onAlert(alert('scan', '203.0.113.5', { updates: 39 }));
+    await h.service.reconcile();
+    expect(await autoRules(h)).toHaveLength(1);
+    h.service.onAlert(alert('scan', '203.0.113.5', { updates: 40, end: h.clock.now * 1000 }));
     await h.service.reconcile();
     const rules = await autoRules(h);
     expect(rules.map((r) => [r.alertId, r.expiresAt! - r.createdAt])).toEqual([

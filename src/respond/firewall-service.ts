@@ -148,6 +148,8 @@ export class FirewallService {
     null;
   /** When the policy's recent blocks were made, for the per-minute cap. */
   private recentBlocks: number[] = [];
+  /** When the policy's latest block of each source ends (epoch ms), the newest 10,000. */
+  private readonly blockEnds = new Map<string, number>();
   /** Alerts whose attacker was refused (said once, not at each of the alert's updates). */
   private readonly refusedAlerts = new Set<string>();
   /** Rules found unsafe to enforce, said once each. */
@@ -332,8 +334,11 @@ export class FirewallService {
     } catch {
       return;
     }
-    // An attack that goes on after its block expired is blocked again, for longer.
     if (this.isBlocked(target)) return;
+    // An attack that goes on after its block ended is blocked again, for longer; an alert whose
+    // packets all came before (a detector's minute still counting them) is not.
+    const ended = this.blockEnds.get(sourceKey(target));
+    if (ended !== undefined && alert.end / 1000 <= ended) return;
     const now = this.now();
     if (this.blocksInLastMinute() >= policy.maxPerMinute) {
       // Held back, not decided: the alert's next update may block its attacker once there is room.
@@ -366,6 +371,7 @@ export class FirewallService {
     }
     this.recentBlocks.push(now);
     this.blockedKeys.add(sourceKey(target));
+    this.blockEnds.delete(sourceKey(target));
     void this.exclusive(() => this.autoBlockSource(target, alert)).catch((err: unknown) => {
       this.counts.failed++;
       this.fail(`automatic block of ${target} failed`, err);
@@ -480,6 +486,8 @@ export class FirewallService {
       throw err;
     }
     this.counts.blocked++;
+    this.blockEnds.set(sourceKey(target), rule.expiresAt ?? Number.POSITIVE_INFINITY);
+    if (this.blockEnds.size > KEEP_ALERT_IDS) this.blockEnds.delete(this.blockEnds.keys().next().value!);
     await this.options.audit({
       tsMs: now,
       actor: POLICY_AUTHOR,
