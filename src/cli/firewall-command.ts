@@ -249,6 +249,12 @@ Examples:
     )
     .action(async (flags: ConfigFlags) => {
       await withService(flags, async ({ config, service }) => {
+        if (config.firewall.mode === 'dry-run') {
+          stdout(
+            "firewall.mode is dry-run: the kernel holds nothing of FlowTrack's, so there is nothing to reconcile\n",
+          );
+          return;
+        }
         const report = await service.reconcile();
         const active = await service.active();
         if (report.missing.length === 0 && report.stale.length === 0) {
@@ -258,11 +264,6 @@ Examples:
           stdout(`re-applied ${report.missing.length}: ${report.missing.join(', ')}\n`);
         if (report.stale.length > 0)
           stdout(`removed ${report.stale.length} stale: ${report.stale.join(', ')}\n`);
-        if (config.firewall.mode === 'dry-run') {
-          stderr(
-            "flowtrack: firewall.mode is dry-run: this command's dry-run backend starts empty, so every rule counts as re-applied; the kernel is not touched\n",
-          );
-        }
       });
     });
 

@@ -368,6 +368,15 @@ describe('FirewallService expiry and reconciliation', () => {
     expect(await auditOf(h.store, 'firewall.reconcile')).toHaveLength(1);
   });
 
+  it('sets up a fresh dry run at start with no news: nothing reported as missing, nothing audited', async () => {
+    const h = await harness();
+    await h.service.addRule({ kind: 'block', source: '198.51.100.7' }, ALICE);
+    const restarted = await harness({}, h);
+    expect(restarted.service.status().lastReconcile).toMatchObject({ missing: [], stale: [] });
+    expect((await enforced(restarted)).blocked.map((b) => b.address)).toEqual(['198.51.100.7']);
+    expect(await auditOf(h.store, 'firewall.reconcile')).toEqual([]);
+  });
+
   it('stops enforcing a block that has become unsafe (an admin now signs in from it), keeping its rule', async () => {
     const h = await harness();
     const rule = await h.service.addRule({ kind: 'block', source: '203.0.113.0/24' }, ALICE);

@@ -420,7 +420,9 @@ export class FirewallService {
       const actual = await this.backend.read();
       const want = entriesOf(wanted);
       const have: Entries = actual === null ? new Map<string, never>() : entriesOf(actual);
-      const missing = differ(want, have);
+      // A dry run starts with nothing each time: setting it up is no news.
+      const fresh = actual === null && this.backend.name === 'dry-run';
+      const missing = fresh ? [] : differ(want, have);
       const stale = differ(have, want);
       const report: ReconcileReport = { at: now, missing, stale };
       if (actual === null || missing.length > 0 || stale.length > 0) {
