@@ -54,6 +54,11 @@ export interface ApiDeps {
   firewall?: FirewallService;
   /** Where signed-in admins are connected from: never blocked. */
   adminSessions?: AdminSessions;
+  /**
+   * The dashboard's build folder (dist/web) to serve outside /api; when it holds no build, pages
+   * answer 404 saying to run `npm run build`. Absent: the API only, no pages.
+   */
+  webRoot?: string;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
 }

@@ -1,8 +1,9 @@
 /**
  * Builds the HTTP API: Fastify with zod-validated routes, security headers, CORS closed unless
  * origins are configured, request size limits, rate limits per client (login strictest), one
- * error handler, access control on every route, and the OpenAPI document at /api/docs. It
- * listens nowhere by itself: `flowtrack serve` (or a test) calls `listen`.
+ * error handler, access control on every route, the OpenAPI document at /api/docs, and the
+ * dashboard's files outside /api when given a build (web-app.ts). It listens nowhere by itself:
+ * `flowtrack serve` (or a test) calls `listen`.
  */
 
 import Fastify from 'fastify';
@@ -29,6 +30,7 @@ import { registerStreamRoutes } from './routes/stream-routes.js';
 import { registerFirewallRoutes } from './routes/firewall-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
 import { registerCaptureRoutes } from './routes/capture-routes.js';
+import { pageFallback, registerWebFiles } from './web-app.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
@@ -43,20 +45,42 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  installErrorHandler(app, (request, fields) => {
-    for (const field of fields.slice(0, 3)) {
-      securityLog.record({
-        ...securityRequest(request, request.user?.username),
-        kind: 'bad_input',
-        field,
-        value: valueAt(request, field),
-        reason: 'failed validation',
-      });
-    }
-  });
+  installErrorHandler(
+    app,
+    (request, fields) => {
+      for (const field of fields.slice(0, 3)) {
+        securityLog.record({
+          ...securityRequest(request, request.user?.username),
+          kind: 'bad_input',
+          field,
+          value: valueAt(request, field),
+          reason: 'failed validation',
+        });
+      }
+    },
+    deps.webRoot === undefined ? undefined : pageFallback(deps.webRoot),
+  );
 
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      // The dashboard's own scripts, styles and API calls, nothing from elsewhere and nothing
+      // inline; the API's JSON needs none of it.
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Over plain HTTP (http://192.0.2.1:8080/) the browser would upgrade the page's own
+        // scripts to an https:// that nothing serves.
+        upgradeInsecureRequests: options.tls ? [] : null,
+      },
+    },
   });
   await app.register(cors, {
     origin: options.corsOrigins.length === 0 ? false : [...options.corsOrigins],
@@ -107,6 +131,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerFirewallRoutes(app, deps);
   registerBackupRoutes(app, deps);
   registerCaptureRoutes(app, deps);
+  if (deps.webRoot !== undefined) await registerWebFiles(app, deps.webRoot);
   await app.ready();
   return app;
 }

@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { isApiPath } from './web-app.js';
 
 const STATUS: Record<ErrorCode, number> = {
   NOT_A_CAPTURE: 400,
@@ -39,8 +40,16 @@ export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
-/** Installs the handler on `app` (call before registering routes). */
-export function installErrorHandler(app: FastifyInstance, onBadInput: BadInputListener): void {
+/**
+ * Installs the handler on `app` (call before registering routes). `onPageNotFound` answers the
+ * GET and HEAD requests outside /api that no route matched (the dashboard's pages); without it,
+ * and always under /api, an unknown route is the JSON 404.
+ */
+export function installErrorHandler(
+  app: FastifyInstance,
+  onBadInput: BadInputListener,
+  onPageNotFound?: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof FlowTrackError) {
       const status = statusOf(err.code);
@@ -71,10 +80,17 @@ export function installErrorHandler(app: FastifyInstance, onBadInput: BadInputLi
       .code(500)
       .send({ error: 'INTERNAL', message: 'internal error: see the server log' } satisfies ErrorBody);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    if (
+      onPageNotFound &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !isApiPath(request.url)
+    ) {
+      return onPageNotFound(request, reply);
+    }
+    return reply.code(404).send({
       error: ErrorCode.NOT_FOUND,
       message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
-    } satisfies ErrorBody),
-  );
+    } satisfies ErrorBody);
+  });
 }

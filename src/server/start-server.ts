@@ -16,6 +16,7 @@ import { TokenService } from '../api/auth/token-service.js';
 import { LoginGuard } from '../api/auth/login-guard.js';
 import { createSetupToken } from '../api/auth/setup-token.js';
 import { buildApi } from '../api/app.js';
+import { DEFAULT_WEB_ROOT, hasWebBuild } from '../api/web-app.js';
 import { loadTlsCredentials } from '../api/tls-credentials.js';
 import type { Api } from '../api/api-context.js';
 import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
@@ -63,6 +64,8 @@ export interface StartServerOptions {
   replay?: string;
   /** Times the capture's own pace, or 'max' (default): as fast as the store keeps up. */
   replaySpeed?: number | 'max';
+  /** The dashboard's build folder (default: dist/web of this installation). */
+  webRoot?: string;
 }
 
 export async function startServer(
@@ -213,6 +216,7 @@ export async function startServer(
       now,
     });
     const setup = (await store.users.countAdmins()) === 0 ? createSetupToken({ now }) : null;
+    const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
     const app = await buildApi({
       store,
       tokens,
@@ -227,6 +231,7 @@ export async function startServer(
       backups,
       firewall,
       adminSessions,
+      webRoot,
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,
@@ -264,6 +269,11 @@ export async function startServer(
     serverLog.logger.info({ address, store: store.location }, 'FlowTrack server started');
     print(
       `flowtrack: serving the API at ${address}/api (store: ${store.location}, logs: ${config.logs.dir})`,
+    );
+    print(
+      hasWebBuild(webRoot)
+        ? `flowtrack: the dashboard is at ${address}/`
+        : `flowtrack: the dashboard is not built (no ${webRoot}): run \`npm run build\` for it`,
     );
     if (setup) {
       print(

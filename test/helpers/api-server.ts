@@ -30,7 +30,10 @@ export interface TestResponse {
 /** A password the policy accepts. */
 export const GOOD_PASSWORD = 'plover-quartz-umbrella-71';
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { webRoot?: string } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flowtrack-api-'));
   const config = loadServiceConfig({
     // No live capture unless a test asks for it: the API tests must not listen on the host's interfaces.
@@ -42,7 +45,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       ...env,
     },
   });
-  const server = await startServer(config, { print: () => undefined });
+  const server = await startServer(config, { print: () => undefined, ...options });
   const request: TestServer['request'] = async (method, path, options = {}) => {
     const headers: Record<string, string> = {};
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;

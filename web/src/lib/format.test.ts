@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { formatBitRate, formatCount, formatSi } from './format';
+
+describe('format', () => {
+  it('shortens with SI prefixes', () => {
+    expect(formatSi(0)).toBe('0');
+    expect(formatSi(2.5)).toBe('2.5');
+    expect(formatSi(999)).toBe('999');
+    expect(formatSi(1234)).toBe('1.23 k');
+    expect(formatSi(45_600)).toBe('45.6 k');
+    expect(formatSi(1_234_567)).toBe('1.23 M');
+    expect(formatSi(Number.NaN)).toBe('–');
+  });
+
+  it('shows bytes per second as bits per second', () => {
+    expect(formatBitRate(100)).toBe('800 bit/s');
+    expect(formatBitRate(1_562_500)).toBe('12.5 Mbit/s');
+  });
+
+  it('counts with separators', () => {
+    expect(formatCount(1_234_567)).toBe('1,234,567');
+  });
+});

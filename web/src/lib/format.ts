@@ -1,0 +1,28 @@
+/** Numbers as the dashboard shows them: short, with SI prefixes. Pure. */
+
+const PREFIXES = ['', 'k', 'M', 'G', 'T', 'P'];
+
+/** 1234567 -> "1.23 M"; below 1000 as is (rounded to one decimal below 10). */
+export function formatSi(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  let v = Math.abs(value);
+  let i = 0;
+  while (v >= 1000 && i < PREFIXES.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = i === 0 ? (v < 10 && v % 1 !== 0 ? 1 : 0) : v < 10 ? 2 : v < 100 ? 1 : 0;
+  const text = `${value < 0 ? '-' : ''}${v.toFixed(digits)}`;
+  return i === 0 ? text : `${text} ${PREFIXES[i] ?? ''}`;
+}
+
+/** Bytes per second as bits per second, the unit links are sold in: "12.5 Mbit/s". */
+export function formatBitRate(bytesPerSecond: number): string {
+  const text = formatSi(bytesPerSecond * 8);
+  return /[a-zA-Z]$/.test(text) ? `${text}bit/s` : `${text} bit/s`;
+}
+
+/** A count with thousands separators: 1234567 -> "1,234,567". */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
