@@ -75,20 +75,9 @@ describeUnlessMissing(
       return lan!.start('victim', 'env', [...env, process.execPath, CLI, 'serve', '-i', 'eth0'], 300);
     }
 
-    /** curl from the admin's namespace to the API; returns status and body. */
-    async function api(path: string, options: { method?: string; body?: unknown } = {}) {
-      const args = ['-s', '-m', '5', '-w', '\n%{http_code}', '-X', options.method ?? 'GET'];
-      if (token) args.push('-H', `authorization: Bearer ${token}`);
-      if (options.body !== undefined)
-        args.push('-H', 'content-type: application/json', '--data', JSON.stringify(options.body));
-      const { stdout } = await lan!.exec('admin', 'curl', [...args, `${API}${path}`], { timeoutSeconds: 10 });
-      const cut = stdout.lastIndexOf('\n');
-      const text = stdout.slice(0, cut);
-      return {
-        status: Number(stdout.slice(cut + 1)),
-        body: text === '' ? null : (JSON.parse(text) as unknown),
-      };
-    }
+    /** The API from the admin's namespace, as the signed-in admin. */
+    const api = (path: string, options: { method?: string; body?: unknown } = {}) =>
+      lan!.curl('admin', `${API}${path}`, { ...options, token });
 
     async function signIn(): Promise<void> {
       token = '';

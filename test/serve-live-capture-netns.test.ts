@@ -64,25 +64,13 @@ describeUnlessMissing(
     let token = '';
     let adminToken = '';
 
-    /** Runs curl inside the victim's namespace against the API; returns status and body. */
-    async function api(
+    /** The API from the victim's namespace, as the analyst unless another token is given. */
+    function api(
       path: string,
       options: { method?: string; body?: unknown; out?: string; token?: string } = {},
     ) {
       if (!lan) throw new Error('no LAN');
-      const args = ['-s', '-m', '5', '-w', '\n%{http_code}', '-X', options.method ?? 'GET'];
-      const bearer = options.token ?? token;
-      if (bearer) args.push('-H', `authorization: Bearer ${bearer}`);
-      if (options.body !== undefined)
-        args.push('-H', 'content-type: application/json', '--data', JSON.stringify(options.body));
-      if (options.out) args.push('-o', options.out);
-      const { stdout } = await lan.exec('victim', 'curl', [...args, `${API}${path}`], { timeoutSeconds: 10 });
-      const cut = stdout.lastIndexOf('\n');
-      const text = stdout.slice(0, cut);
-      return {
-        status: Number(stdout.slice(cut + 1)),
-        body: text === '' ? null : (JSON.parse(text) as unknown),
-      };
+      return lan.curl('victim', `${API}${path}`, { ...options, token: options.token ?? token });
     }
 
     async function alerts(type: string): Promise<AlertRow[]> {

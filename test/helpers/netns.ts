@@ -263,6 +263,29 @@ export class Lan {
   }
 
   /** Starts `cmd` in `role`'s namespace in the background; it is killed after `timeoutSeconds` at the latest. */
+  /**
+   * An HTTP request with curl from `role`'s namespace (5 s at most): the status, and the body
+   * parsed as JSON (null when empty, or when `out` took it to a file).
+   */
+  async curl(
+    role: string,
+    url: string,
+    options: { method?: string; body?: unknown; token?: string; out?: string } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const args = ['-s', '-m', '5', '-w', '\n%{http_code}', '-X', options.method ?? 'GET'];
+    if (options.token) args.push('-H', `authorization: Bearer ${options.token}`);
+    if (options.body !== undefined)
+      args.push('-H', 'content-type: application/json', '--data', JSON.stringify(options.body));
+    if (options.out) args.push('-o', options.out);
+    const { stdout } = await this.exec(role, 'curl', [...args, url], { timeoutSeconds: 10 });
+    const cut = stdout.lastIndexOf('\n');
+    const text = stdout.slice(0, cut);
+    return {
+      status: Number(stdout.slice(cut + 1)),
+      body: text === '' ? null : (JSON.parse(text) as unknown),
+    };
+  }
+
   start(role: string, cmd: string, args: readonly string[], timeoutSeconds: number): BackgroundProcess {
     const child = spawn('ip', inNetns(this.host(role).ns, timeoutSeconds, cmd, args), {
       stdio: ['ignore', 'pipe', 'pipe'],
