@@ -1,15 +1,19 @@
 /**
  * The dashboard's shell: the sign-in page until there is a session (a reload of the tab resumes
- * it), then the header and the page of the current path. Pages beyond the overview come later.
+ * it), then the header with the pages this role may see, and the page of the current path.
  */
 
-import { useEffect, useMemo, useState } from 'react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { Suspense, useEffect, useMemo, useState } from 'react';
 import { ApiClient } from './api/api-client';
 import type { SessionUser } from './api/api-types';
+import { hasRole, SessionContext } from './api/session';
 import { ApiContext } from './api/use-api';
 import { AppHeader } from './components/AppHeader';
+import { PanelLoading } from './components/Panel';
 import { LoginPage } from './features/auth/LoginPage';
-import { OverviewPage } from './features/overview/OverviewPage';
+import { Link, matchPath, useLocation } from './lib/router';
+import { ROUTES } from './routes';
 
 type Session =
   | { state: 'resuming' }
@@ -30,6 +34,15 @@ export function App() {
         },
       }),
     [],
+  );
+  // A new cache per session: nothing one user read is shown to the next.
+  const queryClient = useMemo(
+    () =>
+      new QueryClient({
+        defaultOptions: { queries: { retry: 1, staleTime: 2_000, refetchOnWindowFocus: true } },
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- on purpose: one cache per sign-in
+    [session.state === 'signed-in' ? session.user.id : null],
   );
 
   useEffect(() => {
@@ -60,25 +73,49 @@ export function App() {
   }
   return (
     <ApiContext value={client}>
-      <AppHeader
-        user={session.user}
-        onSignOut={() => {
-          void client.logout();
-        }}
-      />
-      <main className="page">
-        {window.location.pathname === '/' ? <OverviewPage /> : <NotYetPage path={window.location.pathname} />}
-      </main>
+      <SessionContext value={session.user}>
+        <QueryClientProvider client={queryClient}>
+          <AppHeader
+            user={session.user}
+            onSignOut={() => {
+              void client.logout();
+            }}
+          />
+          <main className="page">
+            <CurrentPage user={session.user} />
+          </main>
+        </QueryClientProvider>
+      </SessionContext>
     </ApiContext>
   );
 }
 
-function NotYetPage({ path }: { path: string }) {
+function CurrentPage({ user }: { user: SessionUser }) {
+  const { path } = useLocation();
+  for (const route of ROUTES) {
+    const params = matchPath(route.path, path);
+    if (params === null) continue;
+    if (!hasRole(user, route.role)) {
+      return (
+        <Missing title="Not for your role" path={path} why={`This page is for the ${route.role} role.`} />
+      );
+    }
+    const Page = route.page;
+    return (
+      <Suspense fallback={<PanelLoading lines={6} />}>
+        <Page {...params} />
+      </Suspense>
+    );
+  }
+  return <Missing title="No such page" path={path} why="It is not a page of this version." />;
+}
+
+function Missing({ title, path, why }: { title: string; path: string; why: string }) {
   return (
     <section className="panel state state-empty">
-      <h1>Not in the dashboard yet</h1>
+      <h1>{title}</h1>
       <p>
-        <code>{path}</code> is not a page of this version. <a href="/">Back to the overview</a>
+        <code>{path}</code>: {why} <Link to="/">Back to the overview</Link>
       </p>
     </section>
   );

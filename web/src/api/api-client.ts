@@ -74,6 +74,33 @@ export class ApiClient {
     return (await res.json()) as T;
   }
 
+  /**
+   * Sends a change (POST, PUT, PATCH, DELETE) with an optional JSON body as the signed-in user;
+   * returns the answer's JSON, or null for an empty answer. Throws ApiError with the server's
+   * message (a refused block says why).
+   */
+  async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const res = await this.authorized(path, {
+      method,
+      ...(body !== undefined && {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    });
+    if (!res.ok) throw await toApiError(res);
+    const text = await res.text();
+    return (text === '' ? null : JSON.parse(text)) as T;
+  }
+
+  /** GETs a file (an evidence capture, a backup) as the signed-in user, with its file name. */
+  async download(path: string): Promise<{ blob: Blob; filename: string }> {
+    const res = await this.authorized(path, {});
+    if (!res.ok) throw await toApiError(res);
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const filename = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? path.split('/').pop() ?? 'download';
+    return { blob: await res.blob(), filename };
+  }
+
   /** Opens a streamed response (server-sent events) as the signed-in user. */
   async openStream(path: string, signal: AbortSignal): Promise<Response> {
     const res = await this.authorized(path, { signal, headers: { accept: 'text/event-stream' } });

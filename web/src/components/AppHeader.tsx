@@ -1,14 +1,31 @@
-/** The bar on every page: the product, who is signed in with which role, and sign-out. */
+/** The bar on every page: the product, the pages this role may open, who is signed in, sign-out. */
 
 import type { SessionUser } from '../api/api-types';
+import { hasRole } from '../api/session';
+import { Link, useLocation } from '../lib/router';
+import { ROUTES } from '../routes';
 
 export function AppHeader({ user, onSignOut }: { user: SessionUser; onSignOut: () => void }) {
+  const { path } = useLocation();
+  const current = (routePath: string): boolean =>
+    routePath === '/' ? path === '/' : path === routePath || path.startsWith(`${routePath}/`);
   return (
     <header className="app-header">
-      <a className="brand" href="/">
+      <Link className="brand" to="/">
         <img src="/favicon.svg" alt="" width="24" height="24" />
         FlowTrack
-      </a>
+      </Link>
+      <nav aria-label="Pages">
+        <ul className="nav">
+          {ROUTES.filter((route) => route.nav !== undefined && hasRole(user, route.role)).map((route) => (
+            <li key={route.path}>
+              <Link to={route.path} {...(current(route.path) && { 'aria-current': 'page' as const })}>
+                {route.nav}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
       <div className="who">
         <span className="user-name">{user.username}</span>
         <span className={`role role-${user.role}`}>{user.role}</span>

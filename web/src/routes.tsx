@@ -1,0 +1,73 @@
+/**
+ * Every page of the dashboard: its path, its name in the navigation, the least role that sees it,
+ * and its component. Pages other than the overview load when first opened, so the first paint
+ * carries only the overview.
+ */
+
+import { lazy, type ComponentType } from 'react';
+import type { Role } from './api/api-types';
+import { OverviewPage } from './features/overview/OverviewPage';
+
+export interface PageRoute {
+  path: string;
+  /** The navigation's label; pages without one (a detail) are reached by links. */
+  nav?: string;
+  role: Role;
+  page: ComponentType<Record<string, string>>;
+}
+
+function page<P extends Record<string, string>>(
+  load: () => Promise<ComponentType<P>>,
+): ComponentType<Record<string, string>> {
+  return lazy(async () => ({ default: (await load()) as ComponentType<Record<string, string>> }));
+}
+
+export const ROUTES: readonly PageRoute[] = [
+  { path: '/', nav: 'Overview', role: 'viewer', page: OverviewPage },
+  {
+    path: '/flows',
+    nav: 'Flows',
+    role: 'viewer',
+    page: page(async () => (await import('./features/flows/FlowsPage')).FlowsPage),
+  },
+  {
+    path: '/hosts/:address',
+    role: 'viewer',
+    page: page(async () => (await import('./features/flows/HostPage')).HostPage),
+  },
+  {
+    path: '/alerts',
+    nav: 'Alerts',
+    role: 'viewer',
+    page: page(async () => (await import('./features/alerts/AlertsPage')).AlertsPage),
+  },
+  {
+    path: '/alerts/:id',
+    role: 'viewer',
+    page: page(async () => (await import('./features/alerts/AlertDetailPage')).AlertDetailPage),
+  },
+  {
+    path: '/firewall',
+    nav: 'Firewall',
+    role: 'viewer',
+    page: page(async () => (await import('./features/firewall/FirewallPage')).FirewallPage),
+  },
+  {
+    path: '/logs',
+    nav: 'Logs',
+    role: 'admin',
+    page: page(async () => (await import('./features/logs/LogsPage')).LogsPage),
+  },
+  {
+    path: '/backups',
+    nav: 'Backups',
+    role: 'admin',
+    page: page(async () => (await import('./features/backups/BackupsPage')).BackupsPage),
+  },
+  {
+    path: '/users',
+    nav: 'Users',
+    role: 'admin',
+    page: page(async () => (await import('./features/users/UsersPage')).UsersPage),
+  },
+];
