@@ -19,7 +19,10 @@ const ORDER: Who[] = ['anonymous', 'viewer', 'analyst', 'admin'];
 const MATRIX: { method: string; path: string; route: string; needs: Who; body?: unknown }[] = [
   { method: 'GET', path: '/api/traffic', route: '/api/traffic', needs: 'viewer' },
   { method: 'GET', path: '/api/flows', route: '/api/flows', needs: 'viewer' },
+  { method: 'GET', path: '/api/flows/graph', route: '/api/flows/graph', needs: 'viewer' },
+  { method: 'GET', path: '/api/hosts/192.0.2.7', route: '/api/hosts/{address}', needs: 'viewer' },
   { method: 'GET', path: '/api/anomalies', route: '/api/anomalies', needs: 'viewer' },
+  { method: 'GET', path: '/api/anomalies/port_scan-1', route: '/api/anomalies/{id}', needs: 'viewer' },
   { method: 'GET', path: '/api/system_health', route: '/api/system_health', needs: 'viewer' },
   { method: 'GET', path: '/api/auth/me', route: '/api/auth/me', needs: 'viewer' },
   {
@@ -84,6 +87,12 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
   },
   { method: 'GET', path: '/api/backups', route: '/api/backups', needs: 'admin' },
   { method: 'POST', path: '/api/backup/create', route: '/api/backup/create', needs: 'admin' },
+  {
+    method: 'GET',
+    path: '/api/backups/flowtrack-20250101T000000.000Z-v1.ftbak/download',
+    route: '/api/backups/{name}/download',
+    needs: 'admin',
+  },
   {
     method: 'POST',
     path: '/api/backup/restore',

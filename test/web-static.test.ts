@@ -91,7 +91,13 @@ describe('the dashboard on the API port (real HTTP, real build)', () => {
   });
 
   it("answers the dashboard's own routes with index.html, so a reload or a bookmark works", async () => {
-    for (const path of ['/alerts', '/alerts/port_scan-1?tab=evidence', '/firewall/rules']) {
+    for (const path of [
+      '/alerts',
+      '/alerts/port_scan-1?tab=evidence',
+      '/firewall/rules',
+      '/hosts/10.0.0.5',
+      '/hosts/2001:db8::1',
+    ]) {
       const res = await get(t, path);
       expect(res.status, path).toBe(200);
       expect(res.text).toContain('<div id="root"></div>');

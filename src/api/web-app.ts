@@ -33,6 +33,9 @@ export function isApiPath(url: string): boolean {
   return path === '/api' || path.startsWith('/api/');
 }
 
+/** The file types a dashboard build holds. */
+const BUILT_FILE = /\.(?:html|js|mjs|css|map|json|svg|png|ico|jpe?g|webp|txt|webmanifest|woff2?)$/i;
+
 /** True when `root` holds a dashboard build. */
 export function hasWebBuild(root: string): boolean {
   return existsSync(join(root, 'index.html'));
@@ -50,7 +53,8 @@ export function pageFallback(root: string): PageFallback {
   return (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     // `/assets/gone.js` is a missing file, not a page: answering it with HTML would hide the error.
-    if ((path.split('/').pop() ?? '').includes('.')) {
+    // Only a file type the build makes counts: `/hosts/10.0.0.5` is a page.
+    if (BUILT_FILE.test(path)) {
       return reply.code(404).type('text/plain; charset=utf-8').send(`no file ${path}\n`);
     }
     return reply.header('cache-control', REVALIDATE).sendFile('index.html');

@@ -538,3 +538,41 @@ describe('FirewallService blocking policy', () => {
     expect((await autoRules(h)).map((r) => r.alertId)).toEqual(['a-3']);
   });
 });
+
+describe('FirewallService for the dashboard', () => {
+  it('keeps the alert an admin’s rule answers, in the rule and its audit entry', async () => {
+    const h = await harness();
+    const rule = await h.service.addRule(
+      { kind: 'block', source: '203.0.113.7', alertId: 'port_scan-9' },
+      ALICE,
+    );
+    expect(rule).toMatchObject({ source: '203.0.113.7', alertId: 'port_scan-9', createdBy: 'alice' });
+    expect((await auditOf(h.store, 'firewall.rule.add'))[0]).toMatchObject({
+      after: { alertId: 'port_scan-9' },
+      outcome: 'ok',
+    });
+    const plain = await h.service.addRule({ kind: 'block', source: '203.0.113.8' }, ALICE);
+    expect(plain.alertId).toBeNull();
+  });
+
+  it('shows the configured policy, the API’s own port among the protected ones', async () => {
+    const h = await harness({
+      protectedPorts: ['22/tcp', `${API_PORT}/tcp`],
+      autoBlock: { durations: ['1h'] },
+    });
+    expect(h.service.policy()).toEqual({
+      configuredBackend: 'auto',
+      allowList: ['10.20.0.0/16'],
+      protectedPorts: ['22/tcp', `${API_PORT}/tcp`],
+      autoBlock: {
+        alertTypes: firewallConfig().autoBlock.alertTypes,
+        minSeverity: 'high',
+        minSeverityByType: { connection_flood: 'low' },
+        durations: ['1h'],
+        forgetAfter: '30d',
+        ipv6PrefixLength: 64,
+        maxPerMinute: 60,
+      },
+    });
+  });
+});

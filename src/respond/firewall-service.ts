@@ -75,6 +75,11 @@ export interface RuleInput {
   comment?: string;
   /** Epoch milliseconds; absent or null: until lifted. */
   expiresAt?: number | null;
+  /**
+   * The alert the rule answers (an admin's "block source" from an alert), kept on the rule as
+   * automatic blocks keep theirs. The caller checks that the alert exists; this only stores it.
+   */
+  alertId?: string;
 }
 
 export interface ReconcileReport {
@@ -101,6 +106,19 @@ export interface FirewallStatus {
   lastReconcile: ReconcileReport | null;
   lastError: string | null;
   recentRefusals: Refusal[];
+}
+
+/**
+ * The policy as the configuration file sets it, for the dashboard to show: fixed while the
+ * server runs (only the kill switch changes at run time, and status() has its live value).
+ */
+export interface FirewallPolicy {
+  /** firewall.backend: what enforcement uses (auto: nftables where it works, else iptables). */
+  configuredBackend: FirewallConfig['backend'];
+  allowList: FirewallConfig['allowList'];
+  /** firewall.protectedPorts and the API's own port: never closed. */
+  protectedPorts: readonly string[];
+  autoBlock: Omit<FirewallConfig['autoBlock'], 'enabled'>;
 }
 
 export interface FirewallServiceOptions {
@@ -219,6 +237,26 @@ export class FirewallService {
       lastReconcile: this.lastReconcile,
       lastError: this.lastError,
       recentRefusals: [...this.refusals].reverse(),
+    };
+  }
+
+  /** The configured policy (the allow-list, protected ports, automatic blocking's settings). */
+  policy(): FirewallPolicy {
+    const policy = this.config.autoBlock;
+    return {
+      configuredBackend: this.config.backend,
+      allowList: this.config.allowList,
+      protectedPorts: this.protectedPorts(),
+      // Named one by one: a new setting is shown to viewers only when someone decides it may be.
+      autoBlock: {
+        alertTypes: policy.alertTypes,
+        minSeverity: policy.minSeverity,
+        minSeverityByType: policy.minSeverityByType,
+        durations: policy.durations,
+        forgetAfter: policy.forgetAfter,
+        ipv6PrefixLength: policy.ipv6PrefixLength,
+        maxPerMinute: policy.maxPerMinute,
+      },
     };
   }
 
@@ -540,7 +578,7 @@ export class FirewallService {
       port: bySource ? null : input.port!,
       interface: input.interface ?? null,
       comment: input.comment ?? null,
-      alertId: null,
+      alertId: input.alertId ?? null,
       createdBy: '', // the caller's
       createdAt: now,
       expiresAt: input.expiresAt ?? null,
@@ -549,14 +587,19 @@ export class FirewallService {
 
   private whyNotClose(rule: NewFirewallRule, active: FirewallRule[]): string | null {
     const name = portName(rule);
-    const guarded = [...this.config.protectedPorts];
-    const apiPort = this.options.apiPort?.();
-    if (apiPort !== undefined) guarded.push(`${apiPort}/tcp`);
-    if (guarded.includes(name))
+    if (this.protectedPorts().includes(name))
       return `${name} is how admins reach this host (firewall.protectedPorts, or the API's own port)`;
     const open = active.find((r) => r.kind === 'open' && samePort(r, rule));
     if (open) return `rule ${open.id} keeps ${name} open: lift it first`;
     return null;
+  }
+
+  /** Ports never closed, as `22/tcp`: the configured ones and the API's own. */
+  private protectedPorts(): string[] {
+    const apiPort = this.options.apiPort?.();
+    const ports = new Set(this.config.protectedPorts);
+    if (apiPort !== undefined) ports.add(`${apiPort}/tcp`);
+    return [...ports];
   }
 
   private async refuse(actor: Actor, action: string, rule: NewFirewallRule, message: string): Promise<never> {

@@ -179,11 +179,24 @@ function alertRecordOf(row: Selectable<AlertsTable>): AlertRecord {
     end: row.end_us,
     counters: JSON.parse(row.counters) as Alert['counters'],
     summary: row.summary,
-    evidence: JSON.parse(row.evidence) as Alert['evidence'],
+    evidence: evidenceOf(row.evidence),
     updates: row.updates,
     status: row.status,
     acknowledgedBy: row.acknowledged_by,
     acknowledgedAt: row.acknowledged_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The stored evidence with every list present: rows written before a list existed (or by an
+ * older detector) lack it, and readers should not have to guess which lists may be missing.
+ */
+function evidenceOf(json: string): Alert['evidence'] {
+  const stored = JSON.parse(json) as Partial<Alert['evidence']> | null;
+  return {
+    thresholds: stored?.thresholds ?? [],
+    sampleFlows: stored?.sampleFlows ?? [],
+    topSources: stored?.topSources ?? [],
   };
 }

@@ -1,10 +1,12 @@
 /**
- * Alerts (the original design's "anomalies"): viewers list and filter them, analysts acknowledge
- * and resolve them. A change by an analyst is audited and never undone by the pipeline's updates.
+ * Alerts (the original design's "anomalies"): viewers list, filter and open them, analysts
+ * acknowledge and resolve them. A change by an analyst is audited and never undone by the
+ * pipeline's updates.
  */
 
 import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../../alerts/alert.js';
+import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
 import { audit } from '../audit.js';
@@ -49,6 +51,28 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
           cursor: q.cursor,
         }),
       );
+    },
+  );
+
+  app.get(
+    '/api/anomalies/:id',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'One alert: its figures, evidence (thresholds, sample flows, top sources) and status',
+        tags: ['alerts'],
+        params: alertIdParams,
+      },
+    },
+    async (request) => {
+      const alert = await deps.store.alerts.findById(request.params.id);
+      if (!alert) {
+        throw new FlowTrackError(
+          ErrorCode.NOT_FOUND,
+          `no alert with id ${request.params.id}: check the id; alerts older than the retention period are deleted`,
+        );
+      }
+      return alert;
     },
   );
 

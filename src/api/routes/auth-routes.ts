@@ -186,7 +186,7 @@ export function registerAuthRoutes(app: Api, deps: ApiDeps): void {
           reason: 'bad_password',
         });
         await audit(deps, request, { action: 'user.password', target: me.username, outcome: 'failed' });
-        throw new FlowTrackError(ErrorCode.UNAUTHORIZED, 'the current password is wrong');
+        throw new FlowTrackError(ErrorCode.FORBIDDEN, 'the current password is wrong');
       }
       requireGoodPassword(request.body.newPassword, me.username);
       await store.users.setPassword(me.id, await hashPassword(request.body.newPassword), deps.now());

@@ -2,14 +2,15 @@
  * The host firewall from the API: viewers see the rules in force and the blocking policy's state;
  * admins add, change and lift rules and switch automatic blocking off and on. respond/ checks
  * every rule (addresses, ports, safety) and audits every change with the rule before and after;
- * a refused rule answers 409 with the reason.
+ * a refused rule answers 409 with the reason. A rule made from an alert names it (`alertId`),
+ * and only an alert the store holds: a rule must never point at evidence that does not exist.
  */
 
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
-import { idParams } from './common-schemas.js';
+import { alertIdParams, idParams } from './common-schemas.js';
 import { RULE_KINDS } from '../../store/firewall-rule-repository.js';
 import type { Actor, FirewallService } from '../../respond/firewall-service.js';
 import { DryRunFirewall } from '../../respond/dry-run-firewall.js';
@@ -37,6 +38,8 @@ const ruleBody = z
       .min(1)
       .max(100 * 365 * 86_400)
       .optional(),
+    /** The alert this rule answers ("block source" from an alert's page). */
+    alertId: alertIdParams.shape.id.optional(),
   })
   .strict();
 
@@ -98,6 +101,12 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
       if (expiresInSeconds !== undefined && rule.expiresAt !== undefined) {
         throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'give expiresAt or expiresInSeconds, not both');
       }
+      if (rule.alertId !== undefined && !(await deps.store.alerts.findById(rule.alertId))) {
+        throw new FlowTrackError(
+          ErrorCode.NOT_FOUND,
+          `no alert ${rule.alertId}: name an alert that exists, or leave alertId out`,
+        );
+      }
       const created = await firewall().addRule(
         {
           ...rule,
@@ -137,15 +146,21 @@ export function registerFirewallRoutes(app: Api, deps: ApiDeps): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: "The firewall's mode and backend, the blocking policy's state and recent refusals",
+        summary:
+          "The firewall's mode and backend, the configured policy (allow-list, protected ports, automatic blocking), its state and recent refusals",
         tags: ['firewall'],
       },
     },
     (_request, reply) => {
       const service = firewall();
       const backend = service.backendInUse;
+      const status = service.status();
+      const { autoBlock, ...policy } = service.policy();
       return reply.send({
-        ...service.status(),
+        ...status,
+        ...policy,
+        // One autoBlock object: the configured settings, then the live state (the kill switch).
+        autoBlock: { ...autoBlock, ...status.autoBlock },
         ...(backend instanceof DryRunFirewall && { wouldHaveDone: backend.actions.slice(-50).reverse() }),
       });
     },

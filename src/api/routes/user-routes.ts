@@ -99,6 +99,9 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
     async (request) => {
       const before = await existing(request.params.id);
       const { role, disabled, password } = request.body;
+      // Checked before anything is written: a refused password must not leave a new role or a
+      // disabled account behind, unaudited and with the user's sessions still open.
+      if (password !== undefined) requireGoodPassword(password, before.username);
       await keepAnAdmin(before, (role ?? before.role) === 'admin' && !(disabled ?? before.disabled));
       const now = deps.now();
       let after = before;
@@ -106,10 +109,8 @@ export function registerUserRoutes(app: Api, deps: ApiDeps): void {
         after = await deps.store.users.setRole(before.id, role, now);
       if (disabled === true && !before.disabled) after = await deps.store.users.disable(before.id, now);
       if (disabled === false && before.disabled) after = await deps.store.users.enable(before.id, now);
-      if (password !== undefined) {
-        requireGoodPassword(password, before.username);
+      if (password !== undefined)
         after = await deps.store.users.setPassword(before.id, await hashPassword(password), now);
-      }
       // A new role, a disabled account or a reset password ends the user's sessions.
       if (after !== before) await deps.tokens.revokeAllForUser(before.id);
       await audit(deps, request, {
