@@ -38,6 +38,8 @@ if $with_tests; then
   tools+=([iptables]=iptables [ip6tables]=iptables [ipset]=ipset [ping]=iputils-ping)
   # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
   tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
+  # Dashboard end-to-end tests (test/dashboard-e2e.test.ts): playwright-core drives Debian's Chromium.
+  tools+=([chromium]=chromium)
 fi
 missing=()
 for tool in "${!tools[@]}"; do

@@ -65,6 +65,11 @@ export const ROUTES: readonly PageRoute[] = [
     page: page(async () => (await import('./features/backups/BackupsPage')).BackupsPage),
   },
   {
+    path: '/account',
+    role: 'viewer',
+    page: page(async () => (await import('./features/users/AccountPage')).AccountPage),
+  },
+  {
     path: '/users',
     nav: 'Users',
     role: 'admin',

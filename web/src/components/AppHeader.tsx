@@ -27,7 +27,9 @@ export function AppHeader({ user, onSignOut }: { user: SessionUser; onSignOut: (
         </ul>
       </nav>
       <div className="who">
-        <span className="user-name">{user.username}</span>
+        <Link className="user-name" to="/account" title="Your account and password">
+          {user.username}
+        </Link>
         <span className={`role role-${user.role}`}>{user.role}</span>
         <button type="button" className="button-quiet" onClick={onSignOut}>
           Sign out

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBitRate, formatCount, formatSi } from './format';
+import { formatBitRate, formatBytes, formatCount, formatSi } from './format';
 
 describe('format', () => {
   it('shortens with SI prefixes', () => {
@@ -19,5 +19,10 @@ describe('format', () => {
 
   it('counts with separators', () => {
     expect(formatCount(1_234_567)).toBe('1,234,567');
+  });
+
+  it('shows byte counts with SI prefixes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1_234_567)).toBe('1.23 MB');
   });
 });

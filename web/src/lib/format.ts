@@ -26,3 +26,9 @@ export function formatBitRate(bytesPerSecond: number): string {
 export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
+
+/** A byte count with an SI prefix: 1234567 -> "1.23 MB". */
+export function formatBytes(bytes: number): string {
+  const text = formatSi(bytes);
+  return /[a-zA-Z]$/.test(text) ? `${text}B` : `${text} B`;
+}

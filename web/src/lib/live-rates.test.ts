@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveRates, RATE_WINDOW_SECONDS } from './live-rates';
+import { LiveRates, RATE_WINDOW_SECONDS, talkersOver } from './live-rates';
 
 const rates = (at: number, packets: number) => ({
   type: 'rates',
@@ -32,6 +32,8 @@ describe('LiveRates', () => {
       packetsPerSecond: 240,
       bytesPerSecond: 24_000,
       flowsPerSecond: 1,
+      protocols: null,
+      talkers: [],
     });
     expect(samples.at(-1)!.at).toBe(299_000);
   });
@@ -43,7 +45,14 @@ describe('LiveRates', () => {
     expect(feed.accept(live(2500, 900))).toBe(true);
     expect(feed.source).toBe('capture');
     expect(feed.samples.toArray()).toEqual([
-      { at: 2500, packetsPerSecond: 900, bytesPerSecond: 54_000, flowsPerSecond: 3 },
+      {
+        at: 2500,
+        packetsPerSecond: 900,
+        bytesPerSecond: 54_000,
+        flowsPerSecond: 3,
+        protocols: null,
+        talkers: [],
+      },
     ]);
     // The flows' own rates, a moment later, are not mixed into the capture's series.
     expect(feed.accept(rates(3000, 5))).toBe(false);
@@ -62,5 +71,42 @@ describe('LiveRates', () => {
     expect(feed.accept({ type: 'live', data: '{"live":null}' })).toBe(false);
     expect(feed.samples.length).toBe(0);
     expect(feed.source).toBeNull();
+  });
+
+  it('keeps the protocol mix and the busiest hosts of each live second, and sums the hosts over the minute', () => {
+    const feed = new LiveRates();
+    const second = (at: number, talkers: { address: string; bytes: number; packets: number }[]) => ({
+      type: 'live',
+      data: JSON.stringify({
+        live: {
+          at,
+          packetsPerSecond: 30,
+          bytesPerSecond: 3000,
+          flowsPerSecond: 1,
+          protocols: {
+            tcp: { packetsPerSecond: 20, bytesPerSecond: 2500 },
+            udp: { packetsPerSecond: 8, bytesPerSecond: 400 },
+            icmp: { packetsPerSecond: 2, bytesPerSecond: 100 },
+            other: { packetsPerSecond: 0, bytesPerSecond: 0 },
+          },
+          topTalkers: [...talkers, { address: 42 }],
+        },
+      }),
+    });
+    feed.accept(second(1000, [{ address: '10.0.0.1', bytes: 100, packets: 1 }]));
+    feed.accept(
+      second(2000, [
+        { address: '10.0.0.2', bytes: 150, packets: 2 },
+        { address: '10.0.0.1', bytes: 100, packets: 3 },
+      ]),
+    );
+    const samples = feed.samples.toArray();
+    expect(samples[0]!.protocols!.udp).toEqual({ packetsPerSecond: 8, bytesPerSecond: 400 });
+    expect(samples[1]!.talkers).toHaveLength(2);
+    expect(talkersOver(samples)).toEqual([
+      { address: '10.0.0.1', bytes: 200, packets: 4 },
+      { address: '10.0.0.2', bytes: 150, packets: 2 },
+    ]);
+    expect(talkersOver(samples, 1)).toHaveLength(1);
   });
 });

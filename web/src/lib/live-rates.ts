@@ -9,12 +9,28 @@
 import { RingBuffer } from './ring-buffer';
 import type { ServerSentEvent } from './sse-parser';
 
-export interface RateSample {
-  /** Server time (epoch ms) at the end of the second. */
-  at: number;
+export const PROTOCOLS = ['tcp', 'udp', 'icmp', 'other'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export interface Rates {
   packetsPerSecond: number;
   bytesPerSecond: number;
+}
+
+export interface Talker {
+  address: string;
+  bytes: number;
+  packets: number;
+}
+
+export interface RateSample extends Rates {
+  /** Server time (epoch ms) at the end of the second. */
+  at: number;
   flowsPerSecond: number;
+  /** The protocol mix of the second (live capture only). */
+  protocols: Record<Protocol, Rates> | null;
+  /** The busiest hosts of the second, bytes and packets per second (live capture only). */
+  talkers: Talker[];
 }
 
 /** 'capture': packets as they are seen; 'flows': traffic of the flows that ended. */
@@ -69,7 +85,47 @@ function toSample(value: unknown): RateSample | null {
     packetsPerSecond: packetsPerSecond as number,
     bytesPerSecond: bytesPerSecond as number,
     flowsPerSecond: flowsPerSecond as number,
+    protocols: toProtocols(value.protocols),
+    talkers: Array.isArray(value.topTalkers) ? value.topTalkers.filter(isTalker) : [],
   };
+}
+
+function toProtocols(value: unknown): Record<Protocol, Rates> | null {
+  if (!isRecord(value)) return null;
+  const mix = {} as Record<Protocol, Rates>;
+  for (const protocol of PROTOCOLS) {
+    const rates = value[protocol];
+    if (!isRecord(rates) || !isFiniteNumber(rates.packetsPerSecond) || !isFiniteNumber(rates.bytesPerSecond))
+      return null;
+    mix[protocol] = { packetsPerSecond: rates.packetsPerSecond, bytesPerSecond: rates.bytesPerSecond };
+  }
+  return mix;
+}
+
+function isTalker(value: unknown): value is Talker {
+  return (
+    isRecord(value) &&
+    typeof value.address === 'string' &&
+    isFiniteNumber(value.bytes) &&
+    isFiniteNumber(value.packets)
+  );
+}
+
+/**
+ * The busiest hosts over `samples` (the last minute): each second's top talkers summed, largest
+ * byte count first. A host that was busy in a second but not among its top is not counted there.
+ */
+export function talkersOver(samples: readonly RateSample[], top = 10): Talker[] {
+  const totals = new Map<string, Talker>();
+  for (const sample of samples) {
+    for (const t of sample.talkers) {
+      const sum = totals.get(t.address) ?? { address: t.address, bytes: 0, packets: 0 };
+      sum.bytes += t.bytes;
+      sum.packets += t.packets;
+      totals.set(t.address, sum);
+    }
+  }
+  return [...totals.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top);
 }
 
 function parseJson(text: string): unknown {

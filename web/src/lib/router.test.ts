@@ -9,6 +9,8 @@ describe('matchPath', () => {
 
   it('ignores a trailing slash and refuses other paths', () => {
     expect(matchPath('/firewall', '/firewall/')).toEqual({});
+    expect(matchPath('/', '/')).toEqual({});
+    expect(matchPath('/', '/alerts')).toBeNull();
     expect(matchPath('/alerts/:id', '/alerts')).toBeNull();
     expect(matchPath('/alerts/:id', '/alerts/')).toBeNull();
     expect(matchPath('/alerts/:id', '/flows/1')).toBeNull();

@@ -63,7 +63,7 @@ export function useQueryParams(): [URLSearchParams, (changes: Record<string, str
 /** The parameters of `pattern` (`/alerts/:id`) in `path`, or null when it does not match. */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
-  const have = path.replace(/\/+$/, '').split('/');
+  const have = (path.length > 1 ? path.replace(/\/+$/, '') : path).split('/');
   if (want.length !== have.length) return null;
   const params: Record<string, string> = {};
   for (const [i, part] of want.entries()) {

@@ -1,10 +1,10 @@
 /**
  * A line over the last minute, in plain SVG: fixed drawing size scaled to its box, x by the
  * samples' own time (the newest at the right edge), y from zero to a round maximum.
- * Enough for one series a panel; the full dashboard's charts are uPlot's.
  */
 
 import type { RateSample } from '../../lib/live-rates';
+import { roundUp } from './chart-scale';
 
 const WIDTH = 300;
 const HEIGHT = 80;
@@ -50,12 +50,4 @@ export function LineChart({
       <path className="chart-line" d={`M${points.join(' L')}`} vectorEffect="non-scaling-stroke" />
     </svg>
   );
-}
-
-/** The smallest 1, 2 or 5 times a power of ten at or above `value` (at least 1). */
-function roundUp(value: number): number {
-  if (!(value > 1)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
 }

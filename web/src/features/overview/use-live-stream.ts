@@ -8,6 +8,8 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../../api/api-client';
 import { useApiClient } from '../../api/use-api';
+import type { AlertRecord } from '../../api/api-types';
+import { LiveAlerts } from '../../lib/live-alerts';
 import { LiveRates, type RateSample, type RateSource } from '../../lib/live-rates';
 import { SseParser } from '../../lib/sse-parser';
 
@@ -21,6 +23,8 @@ export interface LiveStream {
   source: RateSource | null;
   /** Moves (at most every 2 s) when alerts were raised or grew. */
   alertTick: number;
+  /** Alerts announced in the last seconds, newest first: shown before the store has them. */
+  liveAlerts: AlertRecord[];
 }
 
 /** No byte for this long (heartbeats included) means the connection is dead. */
@@ -39,10 +43,12 @@ export function useLiveStream(): LiveStream {
     source: null,
   });
   const [alertTick, setAlertTick] = useState(0);
+  const [liveAlerts, setLiveAlerts] = useState<AlertRecord[]>([]);
 
   useEffect(() => {
     const stop = new AbortController();
     const live = new LiveRates();
+    const announced = new LiveAlerts();
     let alertTimer: number | undefined;
     let lastAlertBump = 0;
     const alertSeen = (): void => {
@@ -71,11 +77,15 @@ export function useLiveStream(): LiveStream {
           window.clearTimeout(watchdog);
           watchdog = window.setTimeout(abortAll, QUIET_MS);
           let added = false;
+          let alerts = announced.prune(Date.now());
           for (const event of parser.push(value)) {
-            if (event.type === 'alert') alertSeen();
-            else if (live.accept(event)) added = true;
+            if (event.type === 'alert') {
+              if (announced.accept(event, Date.now())) alerts = true;
+              alertSeen();
+            } else if (live.accept(event)) added = true;
           }
           if (added) setRates({ samples: live.samples.toArray(), source: live.source });
+          if (alerts) setLiveAlerts(announced.list());
         }
       } finally {
         window.clearTimeout(watchdog);
@@ -113,5 +123,5 @@ export function useLiveStream(): LiveStream {
     };
   }, [client]);
 
-  return { ...link, ...rates, alertTick };
+  return { ...link, ...rates, alertTick, liveAlerts };
 }

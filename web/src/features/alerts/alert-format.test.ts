@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import {
+  counterLabel,
+  flowsPath,
+  formatDuration,
+  formatFigure,
+  formatTime,
+  hostPath,
+  microsToMs,
+} from './alert-format';
+
+describe('alert formatting', () => {
+  it('shows times as year-month-day and 24-hour time in the given zone', () => {
+    expect(formatTime(1_700_000_000_000, 'UTC')).toBe('2023-11-14 22:13:20');
+    expect(formatTime(1_700_000_000_000, 'Europe/Berlin')).toBe('2023-11-14 23:13:20');
+    expect(formatTime(microsToMs(1_700_000_000_999_999), 'UTC')).toBe('2023-11-14 22:13:20');
+  });
+
+  it('shows durations to the precision a reader needs', () => {
+    expect(formatDuration(450)).toBe('0.5 s');
+    expect(formatDuration(4500)).toBe('4.5 s');
+    expect(formatDuration(45_000)).toBe('45 s');
+    expect(formatDuration(200_000)).toBe('3 min 20 s');
+    expect(formatDuration(7_500_000)).toBe('2 h 5 min');
+    expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3 d 4 h');
+    expect(formatDuration(-1)).toBe('–');
+  });
+
+  it("labels the detectors' counters in words", () => {
+    expect(counterLabel('synPackets')).toBe('Syn packets');
+    expect(counterLabel('half_open')).toBe('Half open');
+    expect(counterLabel('ports')).toBe('Ports');
+    expect(counterLabel('bytesToServer')).toBe('Bytes to server');
+  });
+
+  it('shows counts with separators and ratios to two places', () => {
+    expect(formatFigure(1_234_567)).toBe('1,234,567');
+    expect(formatFigure(0.93333)).toBe('0.93');
+    expect(formatFigure(Number.NaN)).toBe('–');
+  });
+
+  it("links to the host's page and to the flows of the alert's span", () => {
+    expect(hostPath('2001:db8::1')).toBe('/hosts/2001%3Adb8%3A%3A1');
+    const alert = {
+      src: '192.0.2.7',
+      dst: '198.51.100.1',
+      start: 1_700_000_000_000_500,
+      end: 1_700_000_004_500_001,
+    };
+    expect(flowsPath(alert)).toBe('/flows?address=192.0.2.7&from=1700000000000&to=1700000004501');
+    expect(flowsPath({ ...alert, src: null })).toBe(
+      '/flows?address=198.51.100.1&from=1700000000000&to=1700000004501',
+    );
+    expect(flowsPath({ ...alert, src: null, dst: null })).toBe('/flows?from=1700000000000&to=1700000004501');
+  });
+});

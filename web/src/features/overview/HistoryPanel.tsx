@@ -1,0 +1,90 @@
+/**
+ * A window's traffic from the per-minute rollups: packets, bytes and new flows per bucket, stacked
+ * by protocol (four requests: all, TCP, UDP, ICMP; other is the rest). Each bar opens its flows.
+ */
+
+import { queryString, useApiQuery } from '../../api/queries';
+import { Panel, PanelError, PanelLoading, StaleBadge } from '../../components/Panel';
+import { formatBytes, formatCount } from '../../lib/format';
+import { ProtocolLegend } from './ProtocolLegend';
+import type { TimeRange } from './time-range';
+import { toBars, type Bar, type Measure } from './traffic-bars';
+import { TrafficBarsChart } from './TrafficBarsChart';
+import type { TrafficAnswer } from './traffic-types';
+
+type Window = Extract<TimeRange, { kind: 'window' }>;
+
+const REFRESH_MS = 15_000;
+
+export function trafficPath(window: Window, extra: Record<string, string | number> = {}): string {
+  return `/api/traffic${queryString({ from: window.from, to: window.to, bucketSeconds: window.bucketSeconds, ...extra })}`;
+}
+
+const CHARTS: { measure: Measure; title: string; format: (v: number) => string }[] = [
+  { measure: 'packets', title: 'Packets', format: (v) => `${formatCount(v)} packets` },
+  { measure: 'bytes', title: 'Bytes', format: formatBytes },
+  { measure: 'flows', title: 'New flows', format: (v) => `${formatCount(v)} flows` },
+];
+
+export function HistoryPanel({ window }: { window: Window }) {
+  const total = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), REFRESH_MS);
+  const tcp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'tcp', top: 1 }), REFRESH_MS);
+  const udp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'udp', top: 1 }), REFRESH_MS);
+  const icmp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'icmp', top: 1 }), REFRESH_MS);
+  const time = (ms: number): string =>
+    new Date(ms).toLocaleString(undefined, {
+      ...(window.to - window.from > 86_400_000 && { month: 'short', day: 'numeric' }),
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  const describe = (bar: Bar): string =>
+    `${time(bar.start)}–${time(bar.end)}, ${formatCount(bar.total.packets)} packets, ${formatBytes(bar.total.bytes)}, ${formatCount(bar.total.flows)} flows`;
+  const failed = [total, tcp, udp, icmp].find((q) => q.isError);
+  return (
+    <Panel title="Traffic" aside={total.data && failed?.error && <StaleBadge why={failed.error.message} />}>
+      {total.data === undefined ? (
+        total.isError ? (
+          <PanelError message={total.error.message} onRetry={() => void total.refetch()} />
+        ) : (
+          <PanelLoading lines={4} />
+        )
+      ) : (
+        <>
+          <div className="history">
+            {CHARTS.map((chart) => {
+              const bars = toBars(window, total.data.series, {
+                ...(tcp.data && { tcp: tcp.data.series }),
+                ...(udp.data && { udp: udp.data.series }),
+                ...(icmp.data && { icmp: icmp.data.series }),
+              });
+              const sum = bars.reduce((n, b) => n + b.total[chart.measure], 0);
+              return (
+                <figure key={chart.measure} className="rate">
+                  <figcaption>
+                    <span className="rate-label">{chart.title}</span>
+                    <span className="rate-value">{chart.format(sum)}</span>
+                  </figcaption>
+                  <TrafficBarsChart
+                    bars={bars}
+                    measure={chart.measure}
+                    label={`${chart.title} per ${window.bucketSeconds / 60} min`}
+                    describe={describe}
+                  />
+                </figure>
+              );
+            })}
+          </div>
+          <ProtocolLegend />
+          <p className="panel-note">
+            One bar per{' '}
+            {window.bucketSeconds >= 3600
+              ? `${window.bucketSeconds / 3600} h`
+              : `${window.bucketSeconds / 60} min`}
+            . Click a bar for its flows. A flow is counted once it ends (after a minute without packets, or
+            when it closes), so the last minutes fill in as their flows end; Live shows them as they happen.
+          </p>
+        </>
+      )}
+    </Panel>
+  );
+}

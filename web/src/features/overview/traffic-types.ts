@@ -1,0 +1,19 @@
+/** GET /api/traffic, as src/api/routes/traffic-routes.ts sends it. */
+
+export interface TrafficBucket {
+  /** Epoch ms of the bucket's start. */
+  start: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+  packetsPerSecond: number;
+  bytesPerSecond: number;
+}
+
+export interface TrafficAnswer {
+  from: number;
+  to: number;
+  bucketSeconds: number;
+  series: TrafficBucket[];
+  topTalkers: { host: string; bytes: number; packets: number }[];
+}
