@@ -9,14 +9,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ethernet, ipv4, ipv4Tcp, ipv4Udp, pcapFile, type PcapRecord } from './pcap-builder.js';
 
-export interface AttackReplay {
-  /** Capture time (epoch ms) of the attack's first packet. */
-  attackStartMs: number;
-  /** Capture time of the last packet. */
-  endMs: number;
-  packets: number;
-}
-
 /** The records of a classic little-endian microsecond pcap (the corpus's attack traces). */
 function pcapRecords(file: string): { tsUs: number; data: Buffer }[] {
   const bytes = readFileSync(file);
@@ -57,8 +49,10 @@ function ordinary(fromUs: number, seconds: number, firstPort: number): PcapRecor
     out.push(record(t + 1000, tcp(CLIENT, WEB, port, 443, 0x18, 180 + (tick % 7) * 40)));
     out.push(record(t + 1500, tcp(WEB, CLIENT, 443, port, 0x18, 900 + (tick % 5) * 110)));
     if (tick % 5 === 0) {
-      out.push(record(t + 2000, ethernet(ipv4Udp(CLIENT, DNS, 40_000 + tick, 53, 32))));
-      out.push(record(t + 2600, ethernet(ipv4Udp(DNS, CLIENT, 53, 40_000 + tick, 96))));
+      // One source port per query, and none shared with the other stretch of ordinary traffic.
+      const dnsPort = firstPort - 10_000 + tick;
+      out.push(record(t + 2000, ethernet(ipv4Udp(CLIENT, DNS, dnsPort, 53, 32))));
+      out.push(record(t + 2600, ethernet(ipv4Udp(DNS, CLIENT, 53, dnsPort, 96))));
     }
   }
   return out;
@@ -69,7 +63,7 @@ export function writeAttackReplay(
   attackFile: string,
   out: string,
   { startMs, leadSeconds, tailSeconds }: { startMs: number; leadSeconds: number; tailSeconds: number },
-): AttackReplay {
+): void {
   const attack = pcapRecords(attackFile);
   const first = attack[0]?.tsUs ?? 0;
   const last = attack.at(-1)?.tsUs ?? 0;
@@ -82,6 +76,4 @@ export function writeAttackReplay(
     ...ordinary(attackEndUs + 100_000, tailSeconds, 51_000),
   ];
   writeFileSync(out, pcapFile(records));
-  const endUs = attackEndUs + 100_000 + tailSeconds * 1e6;
-  return { attackStartMs: attackStartUs / 1000, endMs: endUs / 1000, packets: records.length };
 }
