@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBitRate, formatBytes, formatCount, formatSi } from './format';
+import { formatBitRate, formatBytes, formatCount, formatSi, formatTimestamp } from './format';
 
 describe('format', () => {
   it('shortens with SI prefixes', () => {
@@ -24,5 +24,14 @@ describe('format', () => {
   it('shows byte counts with SI prefixes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1_234_567)).toBe('1.23 MB');
+  });
+
+  it('writes times to the minute, second or millisecond in a given time zone', () => {
+    const ms = Date.UTC(2023, 10, 14, 22, 13, 20, 7);
+    expect(formatTimestamp(ms, 'minute', 'UTC')).toBe('2023-11-14 22:13');
+    expect(formatTimestamp(ms, 'second', 'UTC')).toBe('2023-11-14 22:13:20');
+    expect(formatTimestamp(ms, 'millisecond', 'UTC')).toBe('2023-11-14 22:13:20.007');
+    expect(formatTimestamp(ms, 'minute', 'Asia/Tokyo')).toBe('2023-11-15 07:13');
+    expect(formatTimestamp(Number.NaN)).toBe('–');
   });
 });

@@ -32,3 +32,32 @@ export function formatBytes(bytes: number): string {
   const text = formatSi(bytes);
   return /[a-zA-Z]$/.test(text) ? `${text}B` : `${text} B`;
 }
+
+export type TimePrecision = 'minute' | 'second' | 'millisecond';
+
+/**
+ * Epoch ms as "2023-11-14 22:13", "…:20" or "…:20.123": 24-hour, sortable by eye, in `timeZone`
+ * (default: the browser's; tests name one so they do not depend on the machine). "–" for a time
+ * that is not one.
+ */
+export function formatTimestamp(ms: number, precision: TimePrecision = 'second', timeZone?: string): string {
+  if (!Number.isFinite(ms)) return '–';
+  const parts = new Intl.DateTimeFormat('en-US', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(precision !== 'minute' && { second: '2-digit' }),
+    hourCycle: 'h23',
+    ...(timeZone !== undefined && { timeZone }),
+  }).formatToParts(new Date(ms));
+  const part = (type: Intl.DateTimeFormatPartTypes): string =>
+    parts.find((p) => p.type === type)?.value ?? '';
+  const minute = `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}`;
+  if (precision === 'minute') return minute;
+  const second = `${minute}:${part('second')}`;
+  return precision === 'second'
+    ? second
+    : `${second}.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}`;
+}

@@ -12,18 +12,10 @@ import { useApiQuery } from '../../api/queries';
 import { useCan } from '../../api/session';
 import { Panel, PanelEmpty } from '../../components/Panel';
 import { QueryView } from '../../components/QueryView';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { AlertActions } from './AlertActions';
-import {
-  counterLabel,
-  flowsPath,
-  formatDuration,
-  formatFigure,
-  formatTime,
-  hostPath,
-  microsToMs,
-} from './alert-format';
+import { counterLabel, flowsPath, formatDuration, formatFigure, hostPath, microsToMs } from './alert-format';
 import type { AlertDetail, CreatedFirewallRule } from './alert-types';
 import { AlertStatusTag, SeverityTag } from './AlertTags';
 import { BlockSource } from './BlockSource';
@@ -285,5 +277,5 @@ function Fact({ label, title, children }: { label: string; title?: string; child
 }
 
 function Time({ ms }: { ms: number }) {
-  return <time dateTime={new Date(ms).toISOString()}>{formatTime(ms)}</time>;
+  return <time dateTime={new Date(ms).toISOString()}>{formatTimestamp(ms)}</time>;
 }

@@ -11,6 +11,7 @@ import { useApiQuery } from '../../api/queries';
 import { useCan } from '../../api/session';
 import { CursorPager, useCursorPaging } from '../../components/CursorPager';
 import { QueryView } from '../../components/QueryView';
+import { formatTimestamp } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
 import { AlertActions } from './AlertActions';
 import {
@@ -22,7 +23,7 @@ import {
   readAlertFilters,
   type AlertFilters,
 } from './alert-filters';
-import { formatTime, microsToMs } from './alert-format';
+import { microsToMs } from './alert-format';
 import { ALERT_STATUSES, ALERT_TYPES, type AlertDetail, type AlertListPage } from './alert-types';
 import { AlertStatusTag, SeverityTag } from './AlertTags';
 
@@ -279,10 +280,10 @@ function AlertRow({ alert, canAct }: { alert: AlertDetail; canAct: boolean }) {
         <AlertStatusTag status={alert.status} />
       </td>
       <td className="alert-time">
-        <time dateTime={new Date(first).toISOString()}>{formatTime(first)}</time>
+        <time dateTime={new Date(first).toISOString()}>{formatTimestamp(first)}</time>
       </td>
       <td className="alert-time">
-        <time dateTime={new Date(last).toISOString()}>{formatTime(last)}</time>
+        <time dateTime={new Date(last).toISOString()}>{formatTimestamp(last)}</time>
       </td>
       {canAct && (
         <td>

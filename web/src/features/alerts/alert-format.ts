@@ -6,23 +6,6 @@
 import { queryString } from '../../api/queries';
 import { formatCount } from '../../lib/format';
 
-/** Epoch ms as "2023-11-14 22:13:20", 24-hour, in `timeZone` (default: the browser's). */
-export function formatTime(ms: number, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    ...(timeZone !== undefined && { timeZone }),
-  }).formatToParts(new Date(ms));
-  const part = (type: Intl.DateTimeFormatPartTypes): string =>
-    parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')}`;
-}
-
 /** Packet time (epoch microseconds, as alerts keep it) to epoch milliseconds. */
 export function microsToMs(us: number): number {
   return Math.floor(us / 1000);

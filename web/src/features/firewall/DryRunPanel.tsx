@@ -3,8 +3,9 @@
  * have made to the kernel, newest first, so an admin can judge the policy before enforcing it.
  */
 
+import { formatTimestamp } from '../../lib/format';
 import { Panel, PanelEmpty } from '../../components/Panel';
-import { dryRunText, formatAgo, formatDateTime } from './firewall-format';
+import { dryRunText, formatAgo } from './firewall-format';
 import type { DryRunAction } from './firewall-types';
 
 const SHOWN = 15;
@@ -21,7 +22,10 @@ export function DryRunPanel({ actions, now }: { actions: readonly DryRunAction[]
           <ol className="fw-log">
             {actions.slice(0, SHOWN).map((action, i) => (
               <li key={`${action.at} ${i}`}>
-                <time dateTime={new Date(action.at).toISOString()} title={formatDateTime(action.at)}>
+                <time
+                  dateTime={new Date(action.at).toISOString()}
+                  title={formatTimestamp(action.at, 'minute')}
+                >
                   {formatAgo(action.at, now)}
                 </time>
                 <span className="fw-log-text">{dryRunText(action)}</span>

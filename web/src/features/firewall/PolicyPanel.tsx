@@ -9,9 +9,9 @@ import type { UseQueryResult } from '@tanstack/react-query';
 import { useId } from 'react';
 import { Panel } from '../../components/Panel';
 import { QueryView } from '../../components/QueryView';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
-import { alertPath, escalationSteps, formatDateTime, formatAgo, durationLabel } from './firewall-format';
+import { alertPath, escalationSteps, formatAgo, durationLabel } from './firewall-format';
 import type { FirewallStatus } from './firewall-types';
 import { useSetAutoBlock } from './use-firewall';
 
@@ -227,7 +227,7 @@ function Refusals({ status, now }: { status: FirewallStatus; now: number }) {
           <tbody>
             {status.recentRefusals.slice(0, 10).map((r) => (
               <tr key={`${r.at} ${r.alertId}`}>
-                <td title={formatDateTime(r.at)}>{formatAgo(r.at, now)}</td>
+                <td title={formatTimestamp(r.at, 'minute')}>{formatAgo(r.at, now)}</td>
                 <td className="mono">{r.address}</td>
                 <td>
                   <Link className="mono" to={alertPath(r.alertId)}>

@@ -4,12 +4,12 @@
  * (each button described by its row's kind and target, as every row has the same two).
  */
 
+import { formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
 import {
   alertPath,
   createdByText,
   expiryText,
-  formatDateTime,
   formatAgo,
   isInForce,
   removalText,
@@ -188,7 +188,7 @@ function RuleRow({
 
 /** A past time as "5 min ago", with the exact time beneath. */
 function Moment({ at, now }: { at: number; now: number }) {
-  const absolute = formatDateTime(at);
+  const absolute = formatTimestamp(at, 'minute');
   return (
     <time className="fw-sub" dateTime={new Date(at).toISOString()} title={absolute}>
       {formatAgo(at, now)} · {absolute}

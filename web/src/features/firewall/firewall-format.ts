@@ -3,28 +3,13 @@
  * time zone are parameters, so tests do not depend on the clock or the machine.
  */
 
+import { formatTimestamp } from '../../lib/format';
 import type { DryRunAction, FirewallRule, RuleKind } from './firewall-types';
 
 /** The author of automatic blocks, as the server writes it (src/respond/firewall-service.ts). */
 export const POLICY_AUTHOR = 'policy';
 
 const MINUTE = 60_000;
-
-/** Epoch ms as "2025-06-15 14:03", 24-hour, in `timeZone` (default: the browser's). */
-export function formatDateTime(ms: number, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    ...(timeZone !== undefined && { timeZone }),
-  }).formatToParts(new Date(ms));
-  const part = (type: Intl.DateTimeFormatPartTypes): string =>
-    parts.find((p) => p.type === type)?.value ?? '';
-  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}`;
-}
 
 /** A span to the minute: "5 min", "1 h", "1 h 30 min", "2 d 3 h"; under a minute "under a minute". */
 export function formatSpan(ms: number): string {
@@ -61,7 +46,7 @@ export function expiryText(
   const relative = formatRelative(rule.expiresAt, now);
   return {
     relative: rule.expiresAt <= now ? `ended ${relative}` : relative,
-    absolute: formatDateTime(rule.expiresAt, timeZone),
+    absolute: formatTimestamp(rule.expiresAt, 'minute', timeZone),
   };
 }
 

@@ -8,10 +8,10 @@
 import { useApiQuery } from '../../api/queries';
 import { CursorPager, useCursorPaging } from '../../components/CursorPager';
 import { QueryView } from '../../components/QueryView';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatBytes } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { ariaSort, flowsApiPath, type FlowView } from './flow-filters';
-import { formatBytes, formatDuration, formatTime, hasPorts, hostPath, isoTime } from './flow-format';
+import { formatDuration, formatTime, hasPorts, hostPath, isoTime } from './flow-format';
 import type { Flow, FlowPage, FlowSort } from './flow-types';
 
 const SORT_TITLES: Record<FlowSort, string> = {

@@ -10,11 +10,11 @@ import { ApiError } from '../../api/api-client';
 import { queryString, useApiQuery } from '../../api/queries';
 import { Panel, PanelEmpty } from '../../components/Panel';
 import { QueryView } from '../../components/QueryView';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatBytes } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
 import { parseAddress, sourceCovers } from './address-match';
 import { flowsPagePath } from './flow-filters';
-import { alertPath, formatBytes, formatTime, hostPath } from './flow-format';
+import { alertPath, formatTime, hostPath } from './flow-format';
 import type {
   FirewallRuleView,
   HostAlert,

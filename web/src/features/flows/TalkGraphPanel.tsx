@@ -8,10 +8,10 @@
 import { useMemo, useState } from 'react';
 import { useApiQuery } from '../../api/queries';
 import { QueryView } from '../../components/QueryView';
-import { formatCount } from '../../lib/format';
+import { formatCount, formatBytes } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { GRAPH_HOSTS, graphApiPath, type FlowView } from './flow-filters';
-import { formatBytes, formatTime, hostPath } from './flow-format';
+import { formatTime, hostPath } from './flow-format';
 import type { FlowGraphView } from './flow-types';
 import { layoutGraph } from './graph-layout';
 

@@ -3,7 +3,7 @@
  * with their ports, byte counts, and the host page's path of an address. Pure.
  */
 
-import { formatSi } from '../../lib/format';
+import { formatTimestamp } from '../../lib/format';
 
 /** Protocols whose flows have ports; the store keeps 0 for the others (icmp, gre, esp...). */
 const PORTED = new Set(['tcp', 'udp', 'sctp']);
@@ -12,11 +12,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /** Epoch µs as local "2023-11-14 22:13:20". */
 export function formatTime(us: number): string {
-  const d = new Date(Math.floor(us / 1000));
-  return (
-    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-  );
+  return formatTimestamp(Math.floor(us / 1000));
 }
 
 /** Epoch µs as ISO 8601, for <time dateTime>. */
@@ -42,12 +38,6 @@ export function formatDuration(us: number): string {
   if (d > 0) return `${d} d ${h} h`;
   if (h > 0) return `${h} h ${pad(m)} m`;
   return `${m} m ${pad(sec)} s`;
-}
-
-/** A byte count with an SI prefix: 1234567 -> "1.23 MB". */
-export function formatBytes(bytes: number): string {
-  const text = formatSi(bytes);
-  return /[a-zA-Z]$/.test(text) ? `${text}B` : `${text} B`;
 }
 
 /** Whether a flow of `protocol` has ports worth showing. */

@@ -4,6 +4,7 @@
  * they are only ever rendered as React text, never as HTML. Pure, tested in node.
  */
 
+import { formatTimestamp } from '../../lib/format';
 import type { AuditEvent, AuditPage, LogEntry, LogEntryPage, LogLevel, LogName } from './log-types';
 
 export interface LogCell {
@@ -212,15 +213,9 @@ export function freshKeys(previous: readonly LogRow[], next: readonly LogRow[]):
   return fresh.size === next.length ? new Set() : fresh;
 }
 
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
 /** A log time in the browser's time zone, to the millisecond: `2025-01-31 13:00:00.123`. */
 export function formatLogTime(ms: number): string {
-  if (!Number.isFinite(ms)) return NONE;
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(
-    d.getMinutes(),
-  )}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  return Number.isFinite(ms) ? formatTimestamp(ms, 'millisecond') : NONE;
 }
 
 /**

@@ -9,7 +9,7 @@ import { useId, useState } from 'react';
 import type { Role } from '../../api/api-types';
 import { Link } from '../../lib/router';
 import { RoleTag } from './RoleTag';
-import { formatDateTime } from './user-format';
+import { formatTimestamp } from '../../lib/format';
 import { ROLES } from './user-rules';
 import type { UserView } from './user-types';
 
@@ -109,11 +109,13 @@ function UserRow({
           )}
         </td>
         <td>
-          <time dateTime={new Date(user.createdAt).toISOString()}>{formatDateTime(user.createdAt)}</time>
+          <time dateTime={new Date(user.createdAt).toISOString()}>
+            {formatTimestamp(user.createdAt, 'minute')}
+          </time>
         </td>
         <td>
           <time dateTime={new Date(user.passwordChangedAt).toISOString()}>
-            {formatDateTime(user.passwordChangedAt)}
+            {formatTimestamp(user.passwordChangedAt, 'minute')}
           </time>
         </td>
         <td>
