@@ -40,6 +40,12 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
   { method: 'GET', path: '/api/capture', route: '/api/capture', needs: 'viewer' },
   {
     method: 'GET',
+    path: '/api/settings/detection',
+    route: '/api/settings/detection',
+    needs: 'viewer',
+  },
+  {
+    method: 'GET',
     path: '/api/anomalies/port_scan-1/evidence',
     route: '/api/anomalies/{id}/evidence',
     needs: 'analyst',

@@ -284,6 +284,8 @@ describeUnlessMissing(
     it('saves a screenshot of every page', async () => {
       for (const [name, path] of [
         ['users', '/users'],
+        ['account', '/account'],
+        ['settings', '/settings'],
         ['logs-server', '/logs'],
         ['host', `/hosts/${ATTACKER}`],
       ] as const) {

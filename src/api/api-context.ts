@@ -59,6 +59,8 @@ export interface ApiDeps {
    * answer 404 saying to run `npm run build`. Absent: the API only, no pages.
    */
   webRoot?: string;
+  /** The configured detector options (`detection:`), shown by /api/settings/detection. */
+  detection?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
 }

@@ -28,6 +28,7 @@ import { registerLogRoutes } from './routes/log-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerStreamRoutes } from './routes/stream-routes.js';
 import { registerFirewallRoutes } from './routes/firewall-routes.js';
+import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
 import { registerCaptureRoutes } from './routes/capture-routes.js';
 import { pageFallback, registerWebFiles } from './web-app.js';
@@ -131,6 +132,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerFirewallRoutes(app, deps);
   registerBackupRoutes(app, deps);
   registerCaptureRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
   if (deps.webRoot !== undefined) await registerWebFiles(app, deps.webRoot);
   await app.ready();
   return app;

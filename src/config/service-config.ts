@@ -542,7 +542,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** `['server', 'tls', 'certFile']` → FLOWTRACK_SERVER_TLS_CERT_FILE. */
-function envName(path: readonly string[]): string {
+export function envName(path: readonly string[]): string {
   return ['FLOWTRACK', ...path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())].join('_');
 }
 

@@ -232,6 +232,7 @@ export async function startServer(
       firewall,
       adminSessions,
       webRoot,
+      detection: config.detection,
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,

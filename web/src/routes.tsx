@@ -65,6 +65,12 @@ export const ROUTES: readonly PageRoute[] = [
     page: page(async () => (await import('./features/backups/BackupsPage')).BackupsPage),
   },
   {
+    path: '/settings',
+    nav: 'Settings',
+    role: 'viewer',
+    page: page(async () => (await import('./features/settings/SettingsPage')).SettingsPage),
+  },
+  {
     path: '/account',
     role: 'viewer',
     page: page(async () => (await import('./features/users/AccountPage')).AccountPage),
