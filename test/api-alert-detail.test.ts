@@ -111,3 +111,36 @@ describe('GET /api/anomalies/:id (real HTTP)', () => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+describe('GET /api/anomalies/summary (real HTTP)', () => {
+  it('counts the matching alerts by severity and gives the newest few, as the overview shows them', async () => {
+    const low = {
+      ...SCAN,
+      id: 'port_scan-8',
+      severity: 'low' as const,
+      start: SCAN.end + 500_000,
+      end: SCAN.end + 1_000_000,
+    };
+    await t.server.store.alerts.upsertAlerts([low], Date.now());
+    const all = await t.request('GET', '/api/anomalies/summary?newest=2', { token: viewer });
+    expect(all.status).toBe(200);
+    const body = all.body as { total: number; bySeverity: Record<string, number>; newest: { id: string }[] };
+    const listed = await t.request('GET', '/api/anomalies?limit=1000', { token: viewer });
+    const items = (listed.body as { items: { id: string; severity: string }[] }).items;
+    expect(body.total).toBe(items.length);
+    expect(body.bySeverity.low).toBe(items.filter((a) => a.severity === 'low').length);
+    expect(body.newest.map((a) => a.id)).toEqual(items.slice(0, 2).map((a) => a.id));
+
+    // Filters as the list's: a window that ends before the newest alert began leaves it out.
+    const before = await t.request(
+      'GET',
+      `/api/anomalies/summary?to=${Math.floor(SCAN.end / 1000)}&status=open`,
+      {
+        token: viewer,
+      },
+    );
+    expect((before.body as { bySeverity: Record<string, number> }).bySeverity.low ?? 0).toBe(0);
+    const bad = await t.request('GET', '/api/anomalies/summary?newest=0', { token: viewer });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -1,7 +1,7 @@
 /**
- * The flow list's sorts, the talk graph and the host summary through real HTTP (a real server on
- * 127.0.0.1 with a SQLite store): what the dashboard's flow and host pages ask for, and the 400s
- * with a message that says what to send instead.
+ * The flow list's sorts, the talk graph, the host summary and the overview's top ports through
+ * real HTTP (a real server on 127.0.0.1 with a SQLite store): what the dashboard's overview, flow
+ * and host pages ask for, and the 400s with a message that says what to send instead.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,51 @@ describe('GET /api/flows (real HTTP)', () => {
     );
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/sorted by duration desc, not by time desc: start again/);
+  });
+});
+
+describe('GET /api/traffic (real HTTP)', () => {
+  interface TrafficBody {
+    series: unknown[];
+    topTalkers: { host: string }[];
+    topPorts: { protocol: string; port: number; packets: number; bytes: number; flows: number }[];
+  }
+
+  it('gives the top service ports of the range beside the top talkers, with the same count and measure', async () => {
+    const range = `from=${BASE_MS}&to=${BASE_MS + 20 * 60_000}`;
+    const res = await get<TrafficBody>(`/api/traffic?${range}&top=5`);
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'bucketSeconds',
+      'from',
+      'series',
+      'to',
+      'topPorts',
+      'topTalkers',
+    ]);
+    // The servers' ports (22 and 443), never the clients' (50000 and up).
+    expect(res.body.topPorts).toEqual([
+      { protocol: 'tcp', port: 443, packets: 54, bytes: 33_000, flows: 6 },
+      { protocol: 'tcp', port: 22, packets: 36, bytes: 12_000, flows: 4 },
+    ]);
+    expect(res.body.topTalkers[0]?.host).toBe('198.51.100.7');
+    const one = await get<TrafficBody>(`/api/traffic?${range}&top=1&by=packets`);
+    expect(one.body.topPorts).toEqual([{ protocol: 'tcp', port: 443, packets: 54, bytes: 33_000, flows: 6 }]);
+    expect(one.body.topTalkers).toHaveLength(1);
+    // From the fifth minute on: only the https flows ended there.
+    const later = await get<TrafficBody>(
+      `/api/traffic?from=${BASE_MS + 4 * 60_000}&to=${BASE_MS + 20 * 60_000}`,
+    );
+    expect(later.body.topPorts.map((p) => p.port)).toEqual([443]);
+    const empty = await get<TrafficBody>(`/api/traffic?from=${BASE_MS - 3_600_000}&to=${BASE_MS}`);
+    expect(empty.body.topPorts).toEqual([]);
+  });
+
+  it('refuses a measure or a count it does not take', async () => {
+    for (const query of ['by=port', 'top=0', 'top=1001']) {
+      const res = await get<{ message: string }>(`/api/traffic?${query}`);
+      expect(res.status, query).toBe(400);
+    }
   });
 });
 

@@ -40,6 +40,12 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
   { method: 'GET', path: '/api/capture', route: '/api/capture', needs: 'viewer' },
   {
     method: 'GET',
+    path: '/api/anomalies/summary',
+    route: '/api/anomalies/summary',
+    needs: 'viewer',
+  },
+  {
+    method: 'GET',
     path: '/api/settings/detection',
     route: '/api/settings/detection',
     needs: 'viewer',
@@ -179,6 +185,13 @@ describe('API roles (real HTTP)', () => {
       ...Object.keys(ELSEWHERE),
     ]);
     expect(listed.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  it("documents /api/traffic's top ports in its summary", async () => {
+    const doc = (await t.request('GET', '/api/docs')).body as {
+      paths: Record<string, Record<string, { summary?: string }>>;
+    };
+    expect(doc.paths['/api/traffic']?.get?.summary).toMatch(/top talkers and the top ports \(topPorts: /);
   });
 
   for (const route of MATRIX) {
@@ -629,6 +642,15 @@ describe('API input (real HTTP)', () => {
       expect(events.some((e) => String(e.field).startsWith(field))).toBe(true);
     });
   }
+
+  it('refuses a hostile top-ports measure on /api/traffic and logs it', async () => {
+    const res = await t.request('GET', '/api/traffic?by=bytes%3B%20DROP%20TABLE%20port_rollups', {
+      token: tokens.viewer!.accessToken,
+    });
+    expect(res.status).toBe(400);
+    const events = await securityEvents('bad_input');
+    expect(events.some((e) => String(e.field).startsWith('querystring/by'))).toBe(true);
+  });
 
   it('the flows table is still there and answers', async () => {
     const res = await t.request('GET', '/api/flows?limit=5', { token: tokens.viewer!.accessToken });

@@ -88,16 +88,7 @@ export class AlertRepository {
   /** Alerts matching `filter`, the most recent (by end of evidence) first. */
   async listAlerts(filter: AlertFilter = {}): Promise<Page<AlertRecord>> {
     const { limit, offset, after } = readPageRequest(filter);
-    let query = this.db.selectFrom('alerts').selectAll();
-    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-    if (filter.severity !== undefined) query = query.where('severity', '=', filter.severity);
-    if (filter.status !== undefined) query = query.where('status', '=', filter.status as AlertStatus);
-    if (filter.fromUs !== undefined)
-      query = query.where('end_us', '>=', checkInteger('fromUs', filter.fromUs, 0));
-    if (filter.toUs !== undefined)
-      query = query.where('start_us', '<=', checkInteger('toUs', filter.toUs, 0));
-    if (filter.src !== undefined) query = query.where('src', '=', filter.src);
-    if (filter.dst !== undefined) query = query.where('dst', '=', filter.dst);
+    let query = this.filtered(filter).selectAll();
     if (after) {
       const [endUs, id] = after;
       if (typeof id !== 'string') {
@@ -117,6 +108,40 @@ export class AlertRepository {
       .offset(offset)
       .execute();
     return toPage(rows, limit, (row) => [row.end_us, row.id], alertRecordOf);
+  }
+
+  /**
+   * How many alerts match `filter` by severity, and the newest few: what an overview shows,
+   * without sending every alert's evidence to count them.
+   */
+  async summary(
+    filter: Omit<AlertFilter, keyof PageRequest>,
+    newest: number,
+  ): Promise<{ total: number; bySeverity: Record<string, number>; newest: AlertRecord[] }> {
+    const counts = await this.filtered(filter)
+      .select(['severity', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('severity')
+      .execute();
+    const bySeverity: Record<string, number> = {};
+    for (const row of counts) bySeverity[row.severity] = Number(row.n);
+    const total = Object.values(bySeverity).reduce((a, b) => a + b, 0);
+    const page = await this.listAlerts({ ...filter, limit: checkInteger('newest', newest, 1, 100) });
+    return { total, bySeverity, newest: page.items };
+  }
+
+  /** The alerts table narrowed by `filter` (type, severity, status, time, addresses). */
+  private filtered(filter: Omit<AlertFilter, keyof PageRequest>) {
+    let query = this.db.selectFrom('alerts');
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (filter.severity !== undefined) query = query.where('severity', '=', filter.severity);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status as AlertStatus);
+    if (filter.fromUs !== undefined)
+      query = query.where('end_us', '>=', checkInteger('fromUs', filter.fromUs, 0));
+    if (filter.toUs !== undefined)
+      query = query.where('start_us', '<=', checkInteger('toUs', filter.toUs, 0));
+    if (filter.src !== undefined) query = query.where('src', '=', filter.src);
+    if (filter.dst !== undefined) query = query.where('dst', '=', filter.dst);
+    return query;
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   minuteShares,
   rollUpFlows,
   rollUpPeriods,
+  rollUpPorts,
   splitRange,
   type RangeParts,
 } from './flow-rollup.js';
@@ -84,6 +85,66 @@ describe('rollUpFlows', () => {
     const bytes = Object.fromEntries(rows.map((r) => [r.host, r.bytes]));
     expect(bytes).toEqual({ [ALL_HOSTS]: 18, a: 3, b: 13, c: 10, d: 5 });
     expect(rows.find((r) => r.host === ALL_HOSTS)?.flows).toBe(3);
+  });
+});
+
+describe('rollUpPorts', () => {
+  it('sums tcp and udp flows per minute of their last packet and server port, and nothing else', () => {
+    const flow = (lastSeenUs: number, protocol: string, srcPort: number, dstPort: number, bytes: number) =>
+      flowRow({
+        firstSeenUs: M0,
+        lastSeenUs,
+        protocol,
+        srcPort,
+        dstPort,
+        packetsToServer: 1,
+        packetsToClient: 2,
+        bytesToServer: bytes,
+        bytesToClient: 0,
+      });
+    const rows = rollUpPorts([
+      flow(M0 + 1, 'tcp', 40000, 443, 10),
+      flow(M0 + 59_999_999, 'tcp', 40001, 443, 20),
+      // A long flow counts wholly in the minute of its last packet, not spread like flow_rollups.
+      flow(M0 + 2 * MINUTE_US + 5, 'tcp', 40002, 443, 40),
+      // Same port, other protocol: a row of its own.
+      flow(M0 + 7, 'udp', 40003, 443, 80),
+      flow(M0 + 8, 'udp', 53, 33000, 160),
+      // No service port, or a protocol the rollups leave out.
+      flow(M0 + 9, 'tcp', 40004, 0, 1000),
+      flow(M0 + 9, 'icmp', 0, 0, 1000),
+      flow(M0 + 9, 'sctp', 40005, 38412, 1000),
+    ]);
+    expect(rows).toEqual([
+      { minuteUs: M0, protocol: 'tcp', port: 443, packets: 6, bytes: 30, flows: 2 },
+      { minuteUs: M0 + 2 * MINUTE_US, protocol: 'tcp', port: 443, packets: 3, bytes: 40, flows: 1 },
+      { minuteUs: M0, protocol: 'udp', port: 443, packets: 3, bytes: 80, flows: 1 },
+      // The service is the server's port, whatever the client's: 33000 here, not 53.
+      { minuteUs: M0, protocol: 'udp', port: 33000, packets: 3, bytes: 160, flows: 1 },
+    ]);
+  });
+
+  it('adds up to the flows it keeps, packets, bytes and count', () => {
+    const rand = random(9);
+    const flows = Array.from({ length: 500 }, (_, i) =>
+      flowRow({
+        firstSeenUs: M0,
+        lastSeenUs: M0 + Math.floor(rand() * 30 * MINUTE_US),
+        protocol: i % 5 === 0 ? 'udp' : 'tcp',
+        dstPort: [22, 53, 80, 443][i % 4]!,
+        packetsToServer: Math.floor(rand() * 100),
+        bytesToServer: Math.floor(rand() * 1e6),
+      }),
+    );
+    const rows = rollUpPorts(flows);
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    expect(sum(rows.map((r) => r.flows))).toBe(500);
+    expect(sum(rows.map((r) => r.bytes))).toBe(sum(flows.map((f) => f.bytesToServer + f.bytesToClient)));
+    expect(sum(rows.map((r) => r.packets))).toBe(
+      sum(flows.map((f) => f.packetsToServer + f.packetsToClient)),
+    );
+    expect(new Set(rows.map((r) => `${r.minuteUs} ${r.protocol} ${r.port}`)).size).toBe(rows.length);
+    expect(rows.every((r) => r.minuteUs % MINUTE_US === 0)).toBe(true);
   });
 });
 

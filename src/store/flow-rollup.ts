@@ -5,8 +5,10 @@
  * each, so a long download draws a plateau, not a spike; the flow itself is counted once, in the
  * minute of its last packet. Every flow adds to its two hosts and to the `*` total row. The same
  * rows summed per hour and per day (over protocols) make the coarser totals, and a time range is
- * split into the whole days, whole hours and minutes those totals answer for. Pure arithmetic: no
- * database here, and the shares always add up exactly to the flow's totals.
+ * split into the whole days, whole hours and minutes those totals answer for. The port rollups
+ * (`rollUpPorts`) are per minute too, per service port, but count each flow wholly in the minute of
+ * its last packet. Pure arithmetic: no database here, and the shares always add up exactly to the
+ * flow's totals.
  */
 
 import type { FlowRow } from './flow-repository.js';
@@ -32,6 +34,24 @@ export interface FlowRollupRow {
   bytes: number;
   flows: number;
 }
+
+/** One minute's totals of one service port (the server's port of the flows that ended in it). */
+export interface PortRollupRow {
+  minuteUs: number;
+  /** "tcp" or "udp" (PORT_ROLLUP_PROTOCOLS). */
+  protocol: string;
+  port: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
+/**
+ * The protocols the port rollups keep: those whose server port names the service. ICMP and the
+ * others store 0 for both ports; SCTP is left to the flow list, as the overview ranks the TCP and
+ * UDP services only.
+ */
+export const PORT_ROLLUP_PROTOCOLS: readonly string[] = ['tcp', 'udp'];
 
 /** A host's totals over one hour or day, all protocols together (`periodUs` is its start). */
 export interface PeriodTotalsRow {
@@ -71,6 +91,34 @@ export function rollUpFlows(flows: readonly FlowRow[]): FlowRollupRow[] {
     for (const share of minuteShares(flow.firstSeenUs, flow.lastSeenUs, packets, bytes)) {
       for (const host of hosts)
         add(share.minuteUs, host, flow.protocol, share.packets, share.bytes, share.flows);
+    }
+  }
+  return [...rows.values()];
+}
+
+/**
+ * The port rollup rows `flows` add, one per (minute, protocol, service port), summed. The service
+ * port is the server's (`dstPort`: the side that did not send the first packet). A flow counts
+ * wholly, packets, bytes and all, in the minute of its last packet, not spread over its minutes as
+ * in `rollUpFlows`: the ranking needs each port's totals over a range, not a chart's shape, and
+ * migration 0005 can then fill the table from the flows with one GROUP BY. Port 0 (no port: a
+ * fragment, a malformed header) and protocols other than TCP and UDP add nothing.
+ */
+export function rollUpPorts(flows: readonly FlowRow[]): PortRollupRow[] {
+  const rows = new Map<string, PortRollupRow>();
+  for (const flow of flows) {
+    if (flow.dstPort === 0 || !PORT_ROLLUP_PROTOCOLS.includes(flow.protocol)) continue;
+    const minuteUs = Math.floor(flow.lastSeenUs / MINUTE_US) * MINUTE_US;
+    const packets = flow.packetsToServer + flow.packetsToClient;
+    const bytes = flow.bytesToServer + flow.bytesToClient;
+    const key = `${minuteUs}|${flow.protocol}|${flow.dstPort}`;
+    const row = rows.get(key);
+    if (row) {
+      row.packets += packets;
+      row.bytes += bytes;
+      row.flows += 1;
+    } else {
+      rows.set(key, { minuteUs, protocol: flow.protocol, port: flow.dstPort, packets, bytes, flows: 1 });
     }
   }
   return [...rows.values()];

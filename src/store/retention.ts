@@ -1,7 +1,8 @@
 /**
- * Retention: deletes flows, rollups (with their hour and day totals), alerts, health samples and
- * audit events older than their configured ages, then, while the database is over its size limit,
- * the oldest flows in batches, and refreshes the planner statistics of what it deleted from.
+ * Retention: deletes flows, rollups (of hosts, with their hour and day totals, and of ports),
+ * alerts, health samples and audit events older than their configured ages, then, while the
+ * database is over its size limit, the oldest flows in batches, and refreshes the planner
+ * statistics of what it deleted from.
  * Flows go in batches so that SQLite's single writer is never held for long (the store writer
  * keeps committing between them). It never deletes users, settings, rules or blocks, and never
  * anything younger than its age limit except flows, and only for the size limit.
@@ -34,6 +35,8 @@ export interface RetentionResult {
   /** Hour and day totals of hosts, gone with the last of their minutes. */
   hostHourTotals: number;
   hostDayTotals: number;
+  /** Per-minute totals of service ports, gone with the same minutes as the flow rollups. */
+  portRollups: number;
   alerts: number;
   healthSamples: number;
   auditEvents: number;
@@ -79,6 +82,7 @@ export async function runRetention(
     flowRollups: 0,
     hostHourTotals: 0,
     hostDayTotals: 0,
+    portRollups: 0,
     alerts: 0,
     healthSamples: 0,
     auditEvents: 0,
@@ -102,6 +106,7 @@ export async function runRetention(
     result.flowRollups = deleted.minutes;
     result.hostHourTotals = deleted.hours;
     result.hostDayTotals = deleted.days;
+    result.portRollups = deleted.ports;
   }
   if (alertsCutoff !== null) {
     const r = await db
@@ -145,6 +150,7 @@ function deletedFrom(result: RetentionResult): string[] {
     ['flow_rollups', result.flowRollups],
     ['host_hour_totals', result.hostHourTotals],
     ['host_day_totals', result.hostDayTotals],
+    ['port_rollups', result.portRollups],
     ['alerts', result.alerts],
     ['health_samples', result.healthSamples],
     ['audit_events', result.auditEvents],

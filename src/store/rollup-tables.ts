@@ -5,7 +5,9 @@
  * three in one transaction, and retention, which deletes whole minutes, takes what it deletes of
  * an hour or a day that has only partly expired out of that hour's and that day's rows. So any
  * range may be read from the coarsest rows that fit it (flow-rollup.ts `splitRange`) and gives to
- * the unit what its minutes give. Nothing here reads or writes `flows`.
+ * the unit what its minutes give. Beside them port_rollups (per minute and service port), added
+ * to by the same inserts and deleted by the same retention, minute for minute. Nothing here reads
+ * or writes `flows`.
  */
 
 import { sql, type Kysely } from 'kysely';
@@ -17,6 +19,7 @@ import {
   splitRange,
   type FlowRollupRow,
   type PeriodTotalsRow,
+  type PortRollupRow,
   type RangeParts,
   type Span,
 } from './flow-rollup.js';
@@ -97,8 +100,8 @@ export function summedTotals() {
   return [sum('packets'), sum('bytes'), sum('flows')] as const;
 }
 
-/** ON CONFLICT DO UPDATE SET for all three tables: the new row adds to the one already there. */
-function addedTo(table: RollupTable) {
+/** ON CONFLICT DO UPDATE SET for all four tables: the new row adds to the one already there. */
+function addedTo(table: RollupTable | 'port_rollups') {
   const plus = (column: 'packets' | 'bytes' | 'flows') =>
     sql<number>`${sql.ref(`${table}.${column}`)} + ${sql.ref(`excluded.${column}`)}`;
   return { packets: plus('packets'), bytes: plus('bytes'), flows: plus('flows') };
@@ -131,6 +134,29 @@ export async function addRollups(trx: Kysely<Database>, rows: readonly FlowRollu
   for (const period of PERIODS) await addPeriodTotals(trx, period, rollUpPeriods(rows, period.unitUs));
 }
 
+/**
+ * Adds the port rollups `rows` (from `rollUpPorts`) to port_rollups. Run it in the transaction that
+ * inserts the flows.
+ */
+export async function addPortRollups(trx: Kysely<Database>, rows: readonly PortRollupRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx
+      .insertInto('port_rollups')
+      .values(
+        rows.slice(i, i + INSERT_CHUNK).map((r) => ({
+          minute_us: r.minuteUs,
+          protocol: r.protocol,
+          port: r.port,
+          packets: r.packets,
+          bytes: r.bytes,
+          flows: r.flows,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['minute_us', 'protocol', 'port']).doUpdateSet(addedTo('port_rollups')))
+      .execute();
+  }
+}
+
 /** Adds `totals` to the hour or day totals of `period`: negative ones take away. */
 async function addPeriodTotals(
   trx: Kysely<Database>,
@@ -159,20 +185,22 @@ export interface DeletedRollups {
   minutes: number;
   hours: number;
   days: number;
+  /** Rows of port_rollups. */
+  ports: number;
 }
 
 /**
- * Deletes the rollups of every minute before `keepFromUs` (a minute's start) and the hour and day
- * totals of the periods wholly before it. Of the hour and the day `keepFromUs` falls inside, what
- * is deleted is taken out of their totals (and a host left with nothing there loses its row), so
- * they stay the sums of the minutes kept. Run it in a transaction: a reader between the steps
- * would see the totals without the minutes they still count.
+ * Deletes the rollups (host and port) of every minute before `keepFromUs` (a minute's start) and
+ * the hour and day totals of the periods wholly before it. Of the hour and the day `keepFromUs`
+ * falls inside, what is deleted is taken out of their totals (and a host left with nothing there
+ * loses its row), so they stay the sums of the minutes kept. Run it in a transaction: a reader
+ * between the steps would see the totals without the minutes they still count.
  */
 export async function deleteRollupsBefore(
   trx: Kysely<Database>,
   keepFromUs: number,
 ): Promise<DeletedRollups> {
-  const deleted: DeletedRollups = { minutes: 0, hours: 0, days: 0 };
+  const deleted: DeletedRollups = { minutes: 0, hours: 0, days: 0, ports: 0 };
   // The day first: its share is read from the hour rows that the hour's own step then deletes.
   for (const period of [...PERIODS].reverse()) {
     const { unitUs, table, time } = period;
@@ -207,5 +235,7 @@ export async function deleteRollupsBefore(
   }
   const minutes = await trx.deleteFrom('flow_rollups').where('minute_us', '<', keepFromUs).executeTakeFirst();
   deleted.minutes = Number(minutes.numDeletedRows);
+  const ports = await trx.deleteFrom('port_rollups').where('minute_us', '<', keepFromUs).executeTakeFirst();
+  deleted.ports = Number(ports.numDeletedRows);
   return deleted;
 }

@@ -66,6 +66,21 @@ export interface HostDayTotalsTable {
   flows: number;
 }
 
+/**
+ * Per minute, the flows of one TCP or UDP service port (the server's port) that ended in it, each
+ * counted wholly there (flow-rollup.ts `rollUpPorts`), kept in step by the inserts and retention.
+ */
+export interface PortRollupsTable {
+  /** Start of the minute of the flows' last packet, epoch microseconds. */
+  minute_us: number;
+  /** "tcp" or "udp". */
+  protocol: string;
+  port: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+}
+
 export interface AlertsTable {
   /** The detector pipeline's alert id. */
   id: string;
@@ -188,6 +203,7 @@ export interface Database {
   flow_rollups: FlowRollupsTable;
   host_hour_totals: HostHourTotalsTable;
   host_day_totals: HostDayTotalsTable;
+  port_rollups: PortRollupsTable;
   alerts: AlertsTable;
   incidents: IncidentsTable;
   firewall_rules: FirewallRulesTable;

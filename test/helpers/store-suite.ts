@@ -18,7 +18,14 @@ import {
 } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
-import type { FlowRow, StoredFlow, Talker, TrafficBucket } from '../../src/store/flow-repository.js';
+import type {
+  FlowRow,
+  PortMeasure,
+  PortTotals,
+  StoredFlow,
+  Talker,
+  TrafficBucket,
+} from '../../src/store/flow-repository.js';
 import { migrateStore } from '../../src/store/migrate-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations/migration-list.js';
 import { MAX_PAGE_SIZE } from '../../src/store/page.js';
@@ -149,6 +156,99 @@ export function skewedTraffic(seed: number, count: number, hosts = 200, even = f
     );
   }
   return rows;
+}
+
+/**
+ * `count` flows from SKEWED_START_US to SKEWED_END_US on service ports a site sees: a few busy ones
+ * (443, 53, 80, 22) with a heavy skew, a tail of random ports (scans: one-packet 60-byte probes,
+ * so ports tie), and flows the port rollups leave out: port 0, icmp and sctp. Durations up to
+ * 40 minutes, so a flow's first and last packets often fall in different minutes and hours.
+ */
+export function portTraffic(seed: number, count: number): FlowRow[] {
+  const rand = random(seed);
+  const busy = [443, 53, 80, 22, 123, 3389];
+  const rows: FlowRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const durationUs = Math.floor(rand() * (rand() < 0.8 ? 50e6 : 2400e6));
+    const first = SKEWED_START_US + Math.floor(rand() * (SKEWED_END_US - SKEWED_START_US - durationUs - 1));
+    const kind = rand();
+    const probe = kind < 0.3;
+    const protocol = kind < 0.9 ? (rand() < 0.7 ? 'tcp' : 'udp') : kind < 0.95 ? 'icmp' : 'sctp';
+    const dstPort =
+      protocol === 'icmp' || kind > 0.985
+        ? 0
+        : probe
+          ? 1 + Math.floor(rand() * 200)
+          : busy[Math.floor(busy.length * rand() ** 3)]!;
+    const bytes = probe ? 60 : Math.floor(10 ** (2 + 5 * rand()));
+    const packets = probe ? 1 : 1 + Math.floor((bytes / 700) * rand());
+    const toServer = probe ? 1 : rand();
+    rows.push(
+      flowRow({
+        firstSeenUs: first,
+        lastSeenUs: first + durationUs,
+        protocol,
+        srcAddr: `10.8.${i & 7}.${(i >> 3) & 255}`,
+        // The client's port is never the service's: a rollup by the wrong side would show it.
+        srcPort: protocol === 'icmp' ? 0 : 30000 + (i % 30000),
+        dstPort,
+        packetsToServer: Math.ceil(packets * toServer),
+        packetsToClient: packets - Math.ceil(packets * toServer),
+        bytesToServer: Math.ceil(bytes * toServer),
+        bytesToClient: bytes - Math.ceil(bytes * toServer),
+      }),
+    );
+  }
+  return rows;
+}
+
+/**
+ * The top ports as grouping the flows themselves gives them: tcp and udp flows with a server port,
+ * whose last packet is in the minutes from `fromUs`'s to the one `toUs` is in; the reference.
+ */
+export function portsOfFlows(
+  rows: readonly FlowRow[],
+  fromUs: number,
+  toUs: number,
+  n: number,
+  by: PortMeasure,
+): PortTotals[] {
+  const start = Math.floor(fromUs / MINUTE_US) * MINUTE_US;
+  const end = Math.ceil(toUs / MINUTE_US) * MINUTE_US;
+  const ports = new Map<string, PortTotals>();
+  for (const f of rows) {
+    if ((f.protocol !== 'tcp' && f.protocol !== 'udp') || f.dstPort === 0) continue;
+    if (f.lastSeenUs < start || f.lastSeenUs >= end) continue;
+    const key = `${f.protocol}/${f.dstPort}`;
+    const totals = ports.get(key) ?? {
+      protocol: f.protocol,
+      port: f.dstPort,
+      packets: 0,
+      bytes: 0,
+      flows: 0,
+    };
+    totals.packets += f.packetsToServer + f.packetsToClient;
+    totals.bytes += f.bytesToServer + f.bytesToClient;
+    totals.flows += 1;
+    ports.set(key, totals);
+  }
+  return [...ports.values()]
+    .sort(
+      (a, b) =>
+        b[by] - a[by] || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0) || a.port - b.port,
+    )
+    .slice(0, n);
+}
+
+/** Every row of port_rollups, in key order. */
+async function portRollupRows(store: Store) {
+  return store.db
+    .selectFrom('port_rollups')
+    .selectAll()
+    .orderBy('minute_us')
+    .orderBy('protocol')
+    .orderBy('port')
+    .execute();
 }
 
 /**
@@ -302,6 +402,12 @@ async function countRows(
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return row.n;
+}
+
+/** Takes `store` back to schema version 4 by hand (migrations have no down): port_rollups goes. */
+async function undoPortRollupsMigration(store: Store): Promise<void> {
+  await store.db.schema.dropTable('port_rollups').execute();
+  await sql`delete from kysely_migration where name = '0005-port-rollups'`.execute(store.db);
 }
 
 /**
@@ -600,12 +706,17 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           ]);
         const keptByInserts = await totals();
         // Back to schema version 2 by hand (migrations have no down), with the minutes kept.
+        await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
         await store.db.schema.dropTable('host_hour_totals').execute();
         await store.db.schema.dropTable('host_day_totals').execute();
         await store.db.schema.dropIndex('flow_rollups_host_minute_idx').execute();
         await sql`delete from kysely_migration where name = '0003-rollup-totals'`.execute(store.db);
-        expect(await migrateStore(store)).toEqual(['0003-rollup-totals', '0004-firewall-rules']);
+        expect(await migrateStore(store)).toEqual([
+          '0003-rollup-totals',
+          '0004-firewall-rules',
+          '0005-port-rollups',
+        ]);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
       });
@@ -638,6 +749,92 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         expect(deleted.minutes).toBeGreaterThan(0);
         expect(deleted.hours).toBeGreaterThan(0);
         expect(deleted.days).toBeGreaterThan(0);
+      });
+    });
+
+    describe('top ports', () => {
+      it('are the inserted flows grouped by service port, for any range, count and measure', async () => {
+        const rows = portTraffic(31, 2500);
+        // In several transactions, as the writer sends them: each adds to the rows of the others.
+        for (let i = 0; i < rows.length; i += 400) await store.flows.insertFlows(rows.slice(i, i + 400));
+        const rand = random(32);
+        const measures = ['bytes', 'packets', 'flows'] as const;
+        for (let i = 0; i < 45; i++) {
+          const [from, to] = randomRange(rand, SKEWED_START_US - HOUR_US, SKEWED_END_US + HOUR_US);
+          const by = measures[i % 3]!;
+          const n = [1, 7, 30, 300][i % 4]!;
+          expect(await store.flows.topPorts(from, to, n, by), `top ${n} by ${by} of ${from}..${to}`).toEqual(
+            portsOfFlows(rows, from, to, n, by),
+          );
+        }
+        // Ranges that cut hours at both ends, off the minute, and the whole of the traffic.
+        const cut = SKEWED_START_US + 3 * HOUR_US + 17 * MINUTE_US + 4_000_000;
+        for (const [from, to] of [
+          [cut, cut + 2 * HOUR_US + 29 * MINUTE_US],
+          [cut, cut + 25 * HOUR_US + 1],
+          [SKEWED_START_US - DAY_US, SKEWED_END_US + DAY_US],
+        ] as const) {
+          const expected = portsOfFlows(rows, from, to, 20, 'bytes');
+          expect(expected.length).toBe(20);
+          expect(await store.flows.topPorts(from, to, 20, 'bytes')).toEqual(expected);
+        }
+        // Only tcp and udp with a port: no icmp, sctp or port 0, and never the client's port.
+        const all = await store.flows.topPorts(SKEWED_START_US, SKEWED_END_US + HOUR_US, 1000, 'flows');
+        expect(all.every((p) => (p.protocol === 'tcp' || p.protocol === 'udp') && p.port > 0)).toBe(true);
+        expect(all.some((p) => p.port >= 30000)).toBe(false);
+        expect(await store.flows.topPorts(SKEWED_END_US + HOUR_US, SKEWED_END_US + DAY_US, 10)).toEqual([]);
+      });
+
+      it('reject bad ranges, counts and measures as BAD_REQUEST', async () => {
+        await expect(store.flows.topPorts(BASE_US, BASE_US - 1, 10)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        await expect(store.flows.topPorts(BASE_US, BASE_US + 1, 0)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        await expect(
+          store.flows.topPorts(BASE_US, BASE_US + 1, 10, `bytes; drop table flows` as PortMeasure),
+        ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      });
+
+      it('are filled by migration 0005 from the flows a store already has', async () => {
+        const rows = portTraffic(33, 900);
+        await store.flows.insertFlows(rows.slice(0, 500));
+        await store.flows.insertFlows(rows.slice(500));
+        const keptByInserts = await portRollupRows(store);
+        expect(keptByInserts.length).toBeGreaterThan(100);
+        // Back to schema version 4 by hand (migrations have no down), with the flows kept.
+        await undoPortRollupsMigration(store);
+        expect(await migrateStore(store)).toEqual(['0005-port-rollups']);
+        expect(await portRollupRows(store)).toEqual(keptByInserts);
+        const [from, to] = [SKEWED_START_US + 5 * MINUTE_US + 1, SKEWED_END_US - 7 * HOUR_US];
+        expect(await store.flows.topPorts(from, to, 25, 'packets')).toEqual(
+          portsOfFlows(rows, from, to, 25, 'packets'),
+        );
+      });
+
+      it('lose the minutes retention deletes, and keep the rest', async () => {
+        const rows = portTraffic(34, 1200);
+        await store.flows.insertFlows(rows);
+        const before = await portRollupRows(store);
+        const ageMs = 7 * DAY_MS;
+        // A cutoff inside a minute: that minute is kept whole, as the host rollups keep it.
+        const cutoffUs = SKEWED_START_US + 9 * HOUR_US + 21 * MINUTE_US + 5_000_000;
+        const keepFromUs = cutoffUs - (cutoffUs % MINUTE_US);
+        const result = await runRetention(store, { rollupsMaxAgeMs: ageMs }, cutoffUs / 1000 + ageMs);
+        const kept = before.filter((r) => r.minute_us >= keepFromUs);
+        expect(result.portRollups).toBe(before.length - kept.length);
+        expect(result.portRollups).toBeGreaterThan(0);
+        expect(await portRollupRows(store)).toEqual(kept);
+        expect(await store.flows.topPorts(SKEWED_START_US, SKEWED_END_US, 30, 'bytes')).toEqual(
+          portsOfFlows(
+            rows.filter((f) => f.lastSeenUs >= keepFromUs),
+            SKEWED_START_US,
+            SKEWED_END_US,
+            30,
+            'bytes',
+          ),
+        );
       });
     });
 
@@ -1001,6 +1198,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
       });
 
       it('are carried over by migration 0004 from the first schema where they mean the same', async () => {
+        await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
         const old = [
           ['drop', 'ip', '203.0.113.7', null, null, null, 'scanner', null],
@@ -1026,7 +1224,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             values (${action}, ${family}, ${src}, ${dst}, ${protocol}, ${port}, ${comment}, 'alice',
               ${BASE_MS + i}, ${expiresAt})`.execute(store.db);
         }
-        expect(await migrateStore(store)).toEqual(['0004-firewall-rules']);
+        expect(await migrateStore(store)).toEqual(['0004-firewall-rules', '0005-port-rollups']);
         const carried = (await store.firewallRules.history(100)).reverse();
         const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
         // Every field but the new id.
@@ -1165,10 +1363,12 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           },
           now,
         );
-        // The old flows fall in one minute: its three rollup rows (total, src, dst) go.
+        // The old flows fall in one minute: its three rollup rows (total, src, dst) go, and its
+        // one port rollup (tcp/443).
         expect(result).toMatchObject({
           flows: 7,
           flowRollups: 3,
+          portRollups: 1,
           alerts: 1,
           healthSamples: 1,
           auditEvents: 2,

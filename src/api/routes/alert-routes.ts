@@ -55,6 +55,32 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
   );
 
   app.get(
+    '/api/anomalies/summary',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'How many alerts match, by severity, and the newest few (an overview, not a list)',
+        tags: ['alerts'],
+        querystring: z
+          .object({
+            status: z.enum(STATUSES).optional(),
+            from: timeMs.optional(),
+            to: timeMs.optional(),
+            newest: z.coerce.number().int().min(1).max(100).default(5),
+          })
+          .strict(),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return deps.store.alerts.summary(
+        defined({ status: q.status, fromUs: toMicros(q.from), toUs: toMicros(q.to) }),
+        q.newest,
+      );
+    },
+  );
+
+  app.get(
     '/api/anomalies/:id',
     {
       config: { access: 'viewer' },

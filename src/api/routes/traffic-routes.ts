@@ -1,7 +1,8 @@
 /**
  * Traffic and flows for viewers: `/api/traffic` (rates over a time range from the per-minute
- * rollups, and the top talkers), `/api/flows` (search, filter and sort, paginated),
- * `/api/flows/graph` (who talks to whom) and `/api/hosts/:address` (one host's peers and ports).
+ * rollups, the top talkers and the top service ports), `/api/flows` (search, filter and sort,
+ * paginated), `/api/flows/graph` (who talks to whom) and `/api/hosts/:address` (one host's peers
+ * and ports).
  * Every filter is checked by its schema here and reaches the database only as a query
  * parameter; a sort is a name from the store's fixed list.
  */
@@ -25,7 +26,8 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Packet, byte and flow rates over time, and the top talkers, for a time range',
+        summary:
+          'Packet, byte and flow rates over time, the top talkers and the top ports (topPorts: the TCP and UDP service ports, each flow counted in the minute of its last packet), for a time range',
         tags: ['traffic'],
         querystring: z
           .object({
@@ -46,7 +48,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
       const from = q.from ?? to - 3_600_000;
       const fromUs = from * 1000;
       const toUs = to * 1000;
-      const [series, topTalkers] = await Promise.all([
+      const [series, topTalkers, topPorts] = await Promise.all([
         deps.store.flows.traffic(
           fromUs,
           toUs,
@@ -54,6 +56,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
           defined({ host: q.host, protocol: q.protocol }),
         ),
         deps.store.flows.topTalkers(fromUs, toUs, q.top, q.by),
+        deps.store.flows.topPorts(fromUs, toUs, q.top, q.by),
       ]);
       return {
         from,
@@ -61,6 +64,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
         bucketSeconds: q.bucketSeconds,
         series: series.map((b) => ({ ...b, start: Math.floor(b.startUs / 1000) })),
         topTalkers,
+        topPorts,
       };
     },
   );

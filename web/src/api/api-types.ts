@@ -40,12 +40,6 @@ export interface AlertRecord {
   status: 'open' | 'acknowledged' | 'resolved';
 }
 
-/** GET /api/anomalies. */
-export interface AlertPage {
-  items: AlertRecord[];
-  nextCursor: string | null;
-}
-
 export type CaptureState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
 
 export interface CaptureInterface {

@@ -22,9 +22,13 @@ export function formatBitRate(bytesPerSecond: number): string {
   return /[a-zA-Z]$/.test(text) ? `${text}bit/s` : `${text} bit/s`;
 }
 
+// Made once: building an Intl formatter costs far more than using one (a chart of 300 bars with
+// a new one each label took 75-390 ms of a page load; bench/dashboard-bench.mjs).
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** A count with thousands separators: 1234567 -> "1,234,567". */
 export function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
+  return COUNT.format(Math.round(value));
 }
 
 /** A byte count with an SI prefix: 1234567 -> "1.23 MB". */
@@ -42,16 +46,7 @@ export type TimePrecision = 'minute' | 'second' | 'millisecond';
  */
 export function formatTimestamp(ms: number, precision: TimePrecision = 'second', timeZone?: string): string {
   if (!Number.isFinite(ms)) return '–';
-  const parts = new Intl.DateTimeFormat('en-US', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(precision !== 'minute' && { second: '2-digit' }),
-    hourCycle: 'h23',
-    ...(timeZone !== undefined && { timeZone }),
-  }).formatToParts(new Date(ms));
+  const parts = dateFormat(precision === 'minute', timeZone).formatToParts(new Date(ms));
   const part = (type: Intl.DateTimeFormatPartTypes): string =>
     parts.find((p) => p.type === type)?.value ?? '';
   const minute = `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}`;
@@ -60,4 +55,26 @@ export function formatTimestamp(ms: number, precision: TimePrecision = 'second',
   return precision === 'second'
     ? second
     : `${second}.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}`;
+}
+
+const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** One formatter per (seconds or not, time zone), made on first use. */
+function dateFormat(toMinute: boolean, timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${String(toMinute)} ${timeZone ?? ''}`;
+  let format = DATE_FORMATS.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(!toMinute && { second: '2-digit' }),
+      hourCycle: 'h23',
+      ...(timeZone !== undefined && { timeZone }),
+    });
+    DATE_FORMATS.set(key, format);
+  }
+  return format;
 }

@@ -1,10 +1,11 @@
 /**
  * Alerts counted by severity, most severe first, and the newest few as links to their detail:
- * the open ones when live (refetched as soon as the live feed reports an alert), or every alert
- * active in the chosen window.
+ * the open ones when live, or every alert active in the chosen window. One summary request
+ * (counts and the newest five), refetched as soon as the live feed reports an alert; alerts the
+ * feed announced are listed at once, before the store has written them.
  */
 
-import type { AlertPage, AlertRecord, Severity } from '../../api/api-types';
+import type { AlertRecord, Severity } from '../../api/api-types';
 import { SEVERITIES } from '../../api/api-types';
 import { usePolledJson } from '../../api/use-api';
 import { Panel, PanelEmpty, PanelError, PanelLoading, StaleBadge } from '../../components/Panel';
@@ -13,11 +14,15 @@ import { withLiveAlerts } from '../../lib/live-alerts';
 import { Link } from '../../lib/router';
 import type { TimeRange } from './time-range';
 
-/** The API's largest page: beyond it the counts are shown as "at least". */
-const PAGE = 1000;
-
 /** How many of the newest alerts are listed under the counts. */
 const NEWEST = 5;
+
+/** GET /api/anomalies/summary. */
+interface AlertSummary {
+  total: number;
+  bySeverity: Partial<Record<Severity, number>>;
+  newest: AlertRecord[];
+}
 
 export function AlertsPanel({
   refreshKey,
@@ -30,37 +35,37 @@ export function AlertsPanel({
   liveAlerts: readonly AlertRecord[];
 }) {
   const windowed = range.kind === 'window';
-  const [alerts, retry] = usePolledJson<AlertPage>(
+  const [summary, retry] = usePolledJson<AlertSummary>(
     windowed
-      ? `/api/anomalies?from=${range.from}&to=${range.to}&limit=${PAGE}`
-      : `/api/anomalies?status=open&limit=${PAGE}`,
+      ? `/api/anomalies/summary?from=${range.from}&to=${range.to}&newest=${NEWEST}`
+      : `/api/anomalies/summary?status=open&newest=${NEWEST}`,
     15_000,
     refreshKey,
   );
-  const page: AlertPage | null =
-    alerts.status !== 'ready'
-      ? null
+  const newest =
+    summary.status !== 'ready'
+      ? []
       : windowed
-        ? alerts.data
-        : { ...alerts.data, items: withLiveAlerts(alerts.data.items, liveAlerts) };
+        ? summary.data.newest
+        : withLiveAlerts(summary.data.newest, liveAlerts).slice(0, NEWEST);
   return (
     <Panel
       title={windowed ? 'Alerts in this range' : 'Open alerts'}
-      aside={alerts.status === 'ready' && alerts.stale && <StaleBadge why={alerts.stale} />}
+      aside={summary.status === 'ready' && summary.stale && <StaleBadge why={summary.stale} />}
     >
-      {alerts.status === 'loading' ? (
+      {summary.status === 'loading' ? (
         <PanelLoading lines={5} />
-      ) : alerts.status === 'error' ? (
-        <PanelError message={alerts.message} onRetry={retry} />
-      ) : page === null || page.items.length === 0 ? (
+      ) : summary.status === 'error' ? (
+        <PanelError message={summary.message} onRetry={retry} />
+      ) : newest.length === 0 ? (
         <PanelEmpty title={windowed ? 'No alerts in this range' : 'No open alerts'}>
           Scans, floods and brute force show up here as they are detected.
         </PanelEmpty>
       ) : (
         <>
-          <SeverityCounts page={page} open={!windowed} />
+          <SeverityCounts summary={summary.data} open={!windowed} />
           <ul className="newest-alerts" aria-label="Newest alerts">
-            {page.items.slice(0, NEWEST).map((alert) => (
+            {newest.map((alert) => (
               <li key={alert.id}>
                 <span className={`tag tag-${alert.severity}`}>{alert.severity}</span>
                 <Link to={`/alerts/${encodeURIComponent(alert.id)}`}>
@@ -82,38 +87,29 @@ export function AlertsPanel({
   );
 }
 
-function SeverityCounts({ page, open }: { page: AlertPage; open: boolean }) {
-  const counts = new Map<Severity, number>(SEVERITIES.map((s) => [s, 0]));
-  for (const alert of page.items) counts.set(alert.severity, (counts.get(alert.severity) ?? 0) + 1);
-  const most = Math.max(...counts.values());
-  const more = page.nextCursor !== null;
+function SeverityCounts({ summary, open }: { summary: AlertSummary; open: boolean }) {
+  const count = (s: Severity): number => summary.bySeverity[s] ?? 0;
+  const most = Math.max(...SEVERITIES.map(count));
   return (
     <>
       <ul className="severities">
-        {SEVERITIES.map((severity) => {
-          const count = counts.get(severity) ?? 0;
-          return (
-            <li key={severity} className={`severity severity-${severity}`}>
-              <span className="severity-name">{severity}</span>
-              <svg className="severity-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
-                <rect className="severity-track" width="100" height="6" rx="3" />
-                <rect
-                  className="severity-fill"
-                  width={most === 0 ? 0 : (100 * count) / most}
-                  height="6"
-                  rx="3"
-                />
-              </svg>
-              <span className="severity-count">{formatCount(count)}</span>
-            </li>
-          );
-        })}
+        {SEVERITIES.map((severity) => (
+          <li key={severity} className={`severity severity-${severity}`}>
+            <span className="severity-name">{severity}</span>
+            <svg className="severity-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
+              <rect className="severity-track" width="100" height="6" rx="3" />
+              <rect
+                className="severity-fill"
+                width={most === 0 ? 0 : (100 * count(severity)) / most}
+                height="6"
+                rx="3"
+              />
+            </svg>
+            <span className="severity-count">{formatCount(count(severity))}</span>
+          </li>
+        ))}
       </ul>
-      <p className="panel-note">
-        {more
-          ? `The newest ${formatCount(PAGE)}${open ? ' open' : ''} alerts; there are more.`
-          : `${formatCount(page.items.length)}${open ? ' open' : ''} in all.`}
-      </p>
+      <p className="panel-note">{`${formatCount(summary.total)}${open ? ' open' : ''} in all.`}</p>
     </>
   );
 }

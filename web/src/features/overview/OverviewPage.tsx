@@ -5,6 +5,7 @@
  * URL, so a view can be bookmarked and shared.
  */
 
+import { memo, useMemo } from 'react';
 import { useApiQuery } from '../../api/queries';
 import { talkersOver } from '../../lib/live-rates';
 import { useLocation } from '../../lib/router';
@@ -16,13 +17,16 @@ import { RatesPanel } from './RatesPanel';
 import { resolveRange, type TimeRange } from './time-range';
 import { TimeRangePicker } from './TimeRangePicker';
 import type { TrafficAnswer } from './traffic-types';
+import { TopPortsPanel } from './TopPortsPanel';
 import { TopTalkersPanel } from './TopTalkersPanel';
 import { useLiveStream } from './use-live-stream';
 
 export function OverviewPage() {
   const { query } = useLocation();
-  // Relative windows move on with the clock: their end is the next whole minute.
-  const range = resolveRange(query, useNow(15_000));
+  // Relative windows move on with the clock: their end is the next whole minute. One object per
+  // URL and clock tick, so the window's panels (memo) skip the live feed's re-render each second.
+  const now = useNow(15_000);
+  const range = useMemo(() => resolveRange(query, now), [query, now]);
   const stream = useLiveStream();
   return (
     <div className="overview">
@@ -42,12 +46,17 @@ export function OverviewPage() {
         </>
       )}
       <AlertsPanel refreshKey={stream.alertTick} range={range} liveAlerts={stream.liveAlerts} />
+      <WindowPorts window={range.kind === 'window' ? range : lastQuarterHour(now)} />
       <CapturePanel />
     </div>
   );
 }
 
-function WindowTalkers({ window }: { window: Extract<TimeRange, { kind: 'window' }> }) {
+const WindowTalkers = memo(function WindowTalkers({
+  window,
+}: {
+  window: Extract<TimeRange, { kind: 'window' }>;
+}) {
   // The same request as the traffic chart's: one fetch serves both.
   const traffic = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), 15_000);
   return (
@@ -58,4 +67,19 @@ function WindowTalkers({ window }: { window: Extract<TimeRange, { kind: 'window'
       live={false}
     />
   );
+});
+
+/** Live, the ports panel shows the last 15 minutes of ended flows: ports are not in the live feed. */
+function lastQuarterHour(now: number): Extract<TimeRange, { kind: 'window' }> {
+  const to = Math.ceil(now / 60_000) * 60_000;
+  return { kind: 'window', key: '15m', from: to - 900_000, to, bucketSeconds: 900 };
 }
+
+const WindowPorts = memo(function WindowPorts({
+  window,
+}: {
+  window: Extract<TimeRange, { kind: 'window' }>;
+}) {
+  const traffic = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), 15_000);
+  return <TopPortsPanel rows={traffic.data?.topPorts ?? null} />;
+});

@@ -16,4 +16,6 @@ export interface TrafficAnswer {
   bucketSeconds: number;
   series: TrafficBucket[];
   topTalkers: { host: string; bytes: number; packets: number }[];
+  /** TCP and UDP service ports (the server's port), largest first by the request's `by`. */
+  topPorts: { protocol: string; port: number; packets: number; bytes: number; flows: number }[];
 }
