@@ -4,11 +4,15 @@
  * server fails.
  */
 
-import { sql } from 'kysely';
 import { afterAll, beforeAll } from 'vitest';
-import { openStore, type Store } from '../src/store/store.js';
 import { runFlowQuerySuite } from './helpers/flow-query-suite.js';
-import { createTestDatabase, PG_TEST_URL, postgresReachable, type TestDatabase } from './helpers/postgres.js';
+import {
+  createTestDatabase,
+  emptiedStores,
+  PG_TEST_URL,
+  postgresReachable,
+  type TestDatabase,
+} from './helpers/postgres.js';
 import { describeUnlessMissing } from './helpers/system-tools.js';
 
 const reachable = await postgresReachable();
@@ -19,27 +23,14 @@ describeUnlessMissing(
   'PostgreSQL flow queries',
   () => {
     let database: TestDatabase | null = null;
-    const stores: Store[] = [];
+    const stores = emptiedStores(() => database);
     beforeAll(async () => {
       database = await createTestDatabase();
     });
     afterAll(async () => {
-      await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+      await stores.closeAll();
       await database?.drop();
     });
-    // One migrated schema, emptied for each test (as test/store-postgres.test.ts does).
-    let url: string | null = null;
-    runFlowQuerySuite('postgres', async () => {
-      if (!database) throw new Error('the test database was not created');
-      url ??= await database.freshSchemaUrl();
-      const store = await openStore(url);
-      stores.push(store);
-      const tables = await sql<{ name: string }>`select tablename as name from pg_tables
-        where schemaname = current_schema() and tablename not like 'kysely%'`.execute(store.db);
-      await sql`truncate table ${sql.join(tables.rows.map((t) => sql.table(t.name)))} restart identity cascade`.execute(
-        store.db,
-      );
-      return store;
-    });
+    runFlowQuerySuite('postgres', () => stores.make());
   },
 );

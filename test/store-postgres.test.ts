@@ -3,10 +3,15 @@
  * comes from). Skipped with a reason when no server answers; under CI a missing server fails.
  */
 
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store/store.js';
-import { createTestDatabase, PG_TEST_URL, postgresReachable, type TestDatabase } from './helpers/postgres.js';
+import {
+  createTestDatabase,
+  emptiedStores,
+  PG_TEST_URL,
+  postgresReachable,
+  type TestDatabase,
+} from './helpers/postgres.js';
 import { runStoreSuite } from './helpers/store-suite.js';
 import { describeUnlessMissing } from './helpers/system-tools.js';
 
@@ -19,30 +24,16 @@ describeUnlessMissing(
   'PostgreSQL store',
   () => {
     let database: TestDatabase | null = null;
-    const stores: Store[] = [];
+    const stores = emptiedStores(() => database);
     beforeAll(async () => {
       database = await createTestDatabase();
     });
     afterAll(async () => {
       // Close what a failed test left open, then drop the run's database in any case.
-      await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+      await stores.closeAll();
       await database?.drop();
     });
-    // The first store migrates a new schema; later ones reopen it (migrating finds nothing to do)
-    // and empty its tables, which costs a fraction of migrating a schema per test.
-    let url: string | null = null;
-    const make = async (): Promise<Store> => {
-      if (!database) throw new Error('the test database was not created');
-      url ??= await database.freshSchemaUrl();
-      const store = await openStore(url);
-      stores.push(store);
-      const tables = await sql<{ name: string }>`select tablename as name from pg_tables
-        where schemaname = current_schema() and tablename not like 'kysely%'`.execute(store.db);
-      await sql`truncate table ${sql.join(tables.rows.map((t) => sql.table(t.name)))} restart identity cascade`.execute(
-        store.db,
-      );
-      return store;
-    };
+    const make = (): Promise<Store> => stores.make();
 
     runStoreSuite('postgres', make);
 

@@ -6,7 +6,9 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
+import { openStore, type Store } from '../../src/store/store.js';
 
 export const PG_TEST_URL = process.env.FLOWTRACK_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -69,6 +71,38 @@ export async function createTestDatabase(adminUrl = PG_TEST_URL): Promise<TestDa
       } finally {
         await dropper.end();
       }
+    },
+  };
+}
+
+/**
+ * Stores on one migrated schema of the run's database, emptied for each `make`: the first
+ * migrates a new schema, later ones reopen it (migrating finds nothing to do) and empty its
+ * tables, which costs a fraction of migrating a schema per test. `closeAll` closes every store
+ * made, also those a failed test left open.
+ */
+export function emptiedStores(database: () => TestDatabase | null): {
+  make(): Promise<Store>;
+  closeAll(): Promise<void>;
+} {
+  const stores: Store[] = [];
+  let url: string | null = null;
+  return {
+    async make() {
+      const db = database();
+      if (!db) throw new Error('the test database was not created');
+      url ??= await db.freshSchemaUrl();
+      const store = await openStore(url);
+      stores.push(store);
+      const tables = await sql<{ name: string }>`select tablename as name from pg_tables
+        where schemaname = current_schema() and tablename not like 'kysely%'`.execute(store.db);
+      await sql`truncate table ${sql.join(tables.rows.map((t) => sql.table(t.name)))} restart identity cascade`.execute(
+        store.db,
+      );
+      return store;
+    },
+    async closeAll() {
+      await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
     },
   };
 }
