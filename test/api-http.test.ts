@@ -182,6 +182,7 @@ describe('API roles (real HTTP)', () => {
     const covered = new Set([
       ...MATRIX.map((r) => `${r.method} ${r.route}`),
       ...PUBLIC.map((p) => `${p === '/api/health' ? 'GET' : 'POST'} ${p}`),
+      'GET /api/auth/setup',
       ...Object.keys(ELSEWHERE),
     ]);
     expect(listed.filter((r) => !covered.has(r))).toEqual([]);

@@ -2,11 +2,12 @@
  * The dashboard end to end, in a real browser: playwright-core drives Debian's Chromium (headless)
  * against the real `flowtrack serve --replay` of a real attack capture (a TCP SYN port scan from
  * the corpus, with ordinary traffic before and after it), paced as recorded so the dashboard sees
- * it live. An admin signs in, watches the overview's counters move and the scan's alert appear,
- * acknowledges it, opens the flows behind the chart, blocks the scanner (dry-run firewall) and
- * finds the block in the firewall page and the audit log, and makes and restores a backup. A
- * viewer sees no admin control, and the API refuses them anyway. Every page is saved as a
- * screenshot in test-results/screenshots.
+ * it live. The first admin is made in the browser with the setup token the server printed, signs
+ * in, watches the overview's counters move and the scan's alert appear, acknowledges it, opens
+ * the flows behind the chart, blocks the scanner (dry-run firewall) and finds the block in the
+ * firewall page and the audit log, and makes and restores a backup. A viewer sees no admin
+ * control, and the API refuses them anyway. Every page is saved as a screenshot in
+ * test-results/screenshots.
  */
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,7 @@ describeUnlessMissing(
     let browser: Browser | undefined;
     let page: Page;
     let alertPath: string;
+    let setupToken: string;
 
     async function shot(name: string, on: Page = page): Promise<void> {
       // The page as a user sees it: loaded, not skeletons. (Not "network idle": the live feed
@@ -87,20 +89,7 @@ describeUnlessMissing(
       });
       server = await startServe(['--replay', capture, '--speed', '1'], env);
       api = apiClient(server.url);
-      const setupToken = (await server.waitFor(/one-time setup token:\n\s+(\S+)/))[1]!;
-      const setup = await api('POST', '/api/auth/setup', {
-        body: { setupToken, username: 'ada', password: GOOD_PASSWORD },
-      });
-      expect(setup.status, JSON.stringify(setup.body)).toBe(201);
-      const token = (setup.body as { accessToken: string }).accessToken;
-      void followLiveFeed(`${server.url}/api/stream`, token, stopFeed.signal, (second) =>
-        liveSeconds.push(second),
-      );
-      const viewer = await api('POST', '/api/users', {
-        token,
-        body: { username: 'vic', password: GOOD_PASSWORD, role: 'viewer' },
-      });
-      expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
+      setupToken = (await server.waitFor(/one-time setup token:\n\s+(\S+)/))[1]!;
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
       page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
     });
@@ -112,8 +101,29 @@ describeUnlessMissing(
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('signs the admin in', async () => {
+    it('creates the first admin with the printed setup token, then signs in', async () => {
+      await expect(api('GET', '/api/auth/setup')).resolves.toMatchObject({ body: { needed: true } });
       await page.goto(server.url);
+      await page.getByLabel('Setup token').fill(setupToken);
+      await page.getByLabel('User name').fill('ada');
+      await page.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+      await page.getByLabel('Repeat the password').fill(GOOD_PASSWORD);
+      await shot('setup');
+      await page.getByRole('button', { name: 'Create the admin and sign in' }).click();
+      await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+      await expect(api('GET', '/api/auth/setup')).resolves.toMatchObject({ body: { needed: false } });
+
+      const token = await adminToken();
+      void followLiveFeed(`${server.url}/api/stream`, token, stopFeed.signal, (second) =>
+        liveSeconds.push(second),
+      );
+      const viewer = await api('POST', '/api/users', {
+        token,
+        body: { username: 'vic', password: GOOD_PASSWORD, role: 'viewer' },
+      });
+      expect(viewer.status, JSON.stringify(viewer.body)).toBe(201);
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel('User name').waitFor();
       await shot('login');
       await signIn(page, 'ada');

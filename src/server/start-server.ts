@@ -280,7 +280,7 @@ export async function startServer(
       print(
         `flowtrack: no admin exists yet. Create one within an hour with this one-time setup token:\n` +
           `  ${setup.token}\n` +
-          `  (POST /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
+          `  (paste it in the dashboard, POST it to /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
       );
     }
     pipeline.start();

@@ -1,6 +1,7 @@
 /**
  * The dashboard's shell: the sign-in page until there is a session (a reload of the tab resumes
- * it), then the header with the pages this role may see, and the page of the current path.
+ * it; on a server without an admin yet, the first admin's setup instead), then the header with
+ * the pages this role may see, and the page of the current path.
  */
 
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
@@ -12,12 +13,15 @@ import { ApiContext } from './api/use-api';
 import { AppHeader } from './components/AppHeader';
 import { PanelLoading } from './components/Panel';
 import { LoginPage } from './features/auth/LoginPage';
+import { SetupForm } from './features/auth/SetupForm';
 import { Link, matchPath, useLocation } from './lib/router';
 import { ROUTES } from './routes';
 
 type Session =
   | { state: 'resuming' }
   | { state: 'signed-out'; reason?: string }
+  /** No admin exists yet: the first one is made with the server's setup token. */
+  | { state: 'setup' }
   | { state: 'signed-in'; user: SessionUser };
 
 export function App() {
@@ -48,8 +52,10 @@ export function App() {
   useEffect(() => {
     let current = true;
     client.resume().then(
-      (user) => {
-        if (current && user === null) setSession({ state: 'signed-out' });
+      async (user) => {
+        if (user !== null) return;
+        const setup = await client.setupNeeded().catch(() => false);
+        if (current) setSession(setup ? { state: 'setup' } : { state: 'signed-out' });
       },
       () => {
         if (current) setSession({ state: 'signed-out', reason: 'the server could not be reached' });
@@ -62,6 +68,15 @@ export function App() {
 
   if (session.state === 'resuming') {
     return <div className="boot" role="status" aria-label="Loading" />;
+  }
+  if (session.state === 'setup') {
+    return (
+      <SetupForm
+        onSubmit={(setupToken, username, password) =>
+          client.setup(setupToken, username, password).then(() => undefined)
+        }
+      />
+    );
   }
   if (session.state === 'signed-out') {
     return (

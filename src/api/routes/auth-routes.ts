@@ -196,6 +196,18 @@ export function registerAuthRoutes(app: Api, deps: ApiDeps): void {
     },
   );
 
+  app.get(
+    '/api/auth/setup',
+    {
+      config: { access: 'public', rateLimit: { max: deps.options.rateLimit.loginPerMinute } },
+      schema: {
+        summary: 'Whether the first admin is still to be created (the sign-in page then offers it)',
+        tags: ['auth'],
+      },
+    },
+    async () => ({ needed: deps.setupToken !== null && (await store.users.countAdmins()) === 0 }),
+  );
+
   app.post(
     '/api/auth/setup',
     {

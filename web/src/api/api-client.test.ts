@@ -25,6 +25,15 @@ function fakeApi(options: { refreshFails?: boolean } = {}) {
     const auth = (init?.headers as Record<string, string> | undefined)?.authorization ?? '';
     calls.push(`${path} ${auth}`.trim());
     if (path === '/api/auth/login') return Promise.resolve(json(200, tokens()));
+    if (path === '/api/auth/setup') {
+      if (init?.method !== 'POST') return Promise.resolve(json(200, { needed: true }));
+      const { setupToken } = JSON.parse(init.body as string) as { setupToken: string };
+      return Promise.resolve(
+        setupToken === 'the-token'
+          ? json(201, tokens())
+          : json(401, { error: 'UNAUTHORIZED', message: 'wrong or expired setup token' }),
+      );
+    }
     if (path === '/api/auth/refresh') {
       const { refreshToken } = JSON.parse(init?.body as string) as { refreshToken: string };
       if (options.refreshFails || refreshToken !== `r${generation}`)
@@ -113,5 +122,20 @@ describe('ApiClient', () => {
     const err = await client.login('ada', 'bad').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).message).toBe('wrong user name or password');
+  });
+});
+
+describe('ApiClient first start', () => {
+  it('asks whether the first admin is still to be made, and makes it with the setup token', async () => {
+    const api = fakeApi();
+    await expect(api.client.setupNeeded()).resolves.toBe(true);
+    await expect(api.client.setup('not-it', 'ada', 'pw')).rejects.toMatchObject({
+      status: 401,
+      message: 'wrong or expired setup token',
+    });
+    expect(api.sessions).toEqual([]);
+    await expect(api.client.setup('the-token', 'ada', 'pw')).resolves.toEqual(USER);
+    expect(api.store.get(REFRESH_TOKEN_KEY)).toBe('r1');
+    expect(api.sessions).toEqual([USER]);
   });
 });

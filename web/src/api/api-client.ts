@@ -45,6 +45,24 @@ export class ApiClient {
     return this.signedIn((await res.json()) as TokenResponse);
   }
 
+  /** Whether the server still waits for its first admin (then the sign-in page offers setup). */
+  async setupNeeded(): Promise<boolean> {
+    const res = await this.deps.fetch('/api/auth/setup');
+    if (!res.ok) throw await toApiError(res);
+    return ((await res.json()) as { needed: boolean }).needed;
+  }
+
+  /** Creates the first admin with the server's one-time setup token, and signs in as it. */
+  async setup(setupToken: string, username: string, password: string): Promise<SessionUser> {
+    const res = await this.deps.fetch('/api/auth/setup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ setupToken, username, password }),
+    });
+    if (!res.ok) throw await toApiError(res);
+    return this.signedIn((await res.json()) as TokenResponse);
+  }
+
   /** Picks up this tab's session after a reload; null when there is none (or it has ended). */
   async resume(): Promise<SessionUser | null> {
     if (this.deps.storage.getItem(REFRESH_TOKEN_KEY) === null) return null;
