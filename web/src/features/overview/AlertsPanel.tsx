@@ -7,8 +7,11 @@
 
 import type { AlertRecord, Severity } from '../../api/api-types';
 import { SEVERITIES } from '../../api/api-types';
-import { usePolledJson } from '../../api/use-api';
-import { Panel, PanelEmpty, PanelError, PanelLoading, StaleBadge } from '../../components/Panel';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useApiQuery } from '../../api/queries';
+import { Panel, PanelEmpty } from '../../components/Panel';
+import { QueryView } from '../../components/QueryView';
 import { formatCount } from '../../lib/format';
 import { withLiveAlerts } from '../../lib/live-alerts';
 import { Link } from '../../lib/router';
@@ -35,54 +38,48 @@ export function AlertsPanel({
   liveAlerts: readonly AlertRecord[];
 }) {
   const windowed = range.kind === 'window';
-  const [summary, retry] = usePolledJson<AlertSummary>(
-    windowed
-      ? `/api/anomalies/summary?from=${range.from}&to=${range.to}&newest=${NEWEST}`
-      : `/api/anomalies/summary?status=open&newest=${NEWEST}`,
-    15_000,
-    refreshKey,
-  );
-  const newest =
-    summary.status !== 'ready'
-      ? []
-      : windowed
-        ? summary.data.newest
-        : withLiveAlerts(summary.data.newest, liveAlerts).slice(0, NEWEST);
+  const path = windowed
+    ? `/api/anomalies/summary?from=${range.from}&to=${range.to}&newest=${NEWEST}`
+    : `/api/anomalies/summary?status=open&newest=${NEWEST}`;
+  const summary = useApiQuery<AlertSummary>(path, 15_000);
+  // The live feed reported an alert: ask again now rather than at the next poll.
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (refreshKey > 0) void queryClient.invalidateQueries({ queryKey: [path] });
+  }, [refreshKey, path, queryClient]);
   return (
-    <Panel
-      title={windowed ? 'Alerts in this range' : 'Open alerts'}
-      aside={summary.status === 'ready' && summary.stale && <StaleBadge why={summary.stale} />}
-    >
-      {summary.status === 'loading' ? (
-        <PanelLoading lines={5} />
-      ) : summary.status === 'error' ? (
-        <PanelError message={summary.message} onRetry={retry} />
-      ) : newest.length === 0 ? (
-        <PanelEmpty title={windowed ? 'No alerts in this range' : 'No open alerts'}>
-          Scans, floods and brute force show up here as they are detected.
-        </PanelEmpty>
-      ) : (
-        <>
-          <SeverityCounts summary={summary.data} open={!windowed} />
-          <ul className="newest-alerts" aria-label="Newest alerts">
-            {newest.map((alert) => (
-              <li key={alert.id}>
-                <span className={`tag tag-${alert.severity}`}>{alert.severity}</span>
-                <Link to={`/alerts/${encodeURIComponent(alert.id)}`}>
-                  {alert.type.replaceAll('_', ' ')}
-                  {alert.src !== null && ` from ${alert.src}`}
+    <Panel title={windowed ? 'Alerts in this range' : 'Open alerts'}>
+      <QueryView query={summary} loadingLines={5}>
+        {(data) => {
+          const newest = windowed ? data.newest : withLiveAlerts(data.newest, liveAlerts).slice(0, NEWEST);
+          return newest.length === 0 ? (
+            <PanelEmpty title={windowed ? 'No alerts in this range' : 'No open alerts'}>
+              Scans, floods and brute force show up here as they are detected.
+            </PanelEmpty>
+          ) : (
+            <>
+              <SeverityCounts summary={data} open={!windowed} />
+              <ul className="newest-alerts" aria-label="Newest alerts">
+                {newest.map((alert) => (
+                  <li key={alert.id}>
+                    <span className={`tag tag-${alert.severity}`}>{alert.severity}</span>
+                    <Link to={`/alerts/${encodeURIComponent(alert.id)}`}>
+                      {alert.type.replaceAll('_', ' ')}
+                      {alert.src !== null && ` from ${alert.src}`}
+                    </Link>
+                    <span className="newest-summary">{alert.summary}</span>
+                  </li>
+                ))}
+              </ul>
+              <p className="panel-note">
+                <Link to={windowed ? `/alerts?from=${range.from}&to=${range.to}` : '/alerts?status=open'}>
+                  All of them in the alerts page
                 </Link>
-                <span className="newest-summary">{alert.summary}</span>
-              </li>
-            ))}
-          </ul>
-          <p className="panel-note">
-            <Link to={windowed ? `/alerts?from=${range.from}&to=${range.to}` : '/alerts?status=open'}>
-              All of them in the alerts page
-            </Link>
-          </p>
-        </>
-      )}
+              </p>
+            </>
+          );
+        }}
+      </QueryView>
     </Panel>
   );
 }
