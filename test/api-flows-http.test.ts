@@ -134,8 +134,24 @@ describe('GET /api/traffic (real HTTP)', () => {
     expect(empty.body.topPorts).toEqual([]);
   });
 
+  it('splits the series by protocol in the same answer with split=protocol', async () => {
+    const range = `from=${BASE_MS}&to=${BASE_MS + 20 * 60_000}&bucketSeconds=300`;
+    const split = await get<TrafficBody & { byProtocol: Record<string, { start: number; bytes: number }[]> }>(
+      `/api/traffic?${range}&split=protocol`,
+    );
+    expect(split.status).toBe(200);
+    const tcp = await get<{ series: { start: number; bytes: number }[] }>(
+      `/api/traffic?${range}&protocol=tcp`,
+    );
+    expect(split.body.byProtocol.tcp).toEqual(tcp.body.series);
+    expect(split.body.series).toEqual((await get<TrafficBody>(`/api/traffic?${range}`)).body.series);
+    const conflict = await get<{ message: string }>(`/api/traffic?${range}&split=protocol&protocol=tcp`);
+    expect(conflict.status).toBe(400);
+    expect(conflict.body.message).toMatch(/split=protocol gives every protocol/);
+  });
+
   it('refuses a measure or a count it does not take', async () => {
-    for (const query of ['by=port', 'top=0', 'top=1001']) {
+    for (const query of ['by=port', 'top=0', 'top=1001', 'split=host']) {
       const res = await get<{ message: string }>(`/api/traffic?${query}`);
       expect(res.status, query).toBe(400);
     }

@@ -9,7 +9,7 @@
  * sort is a name from a fixed list, each with its own SQL written here.
  */
 
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { FlowRecord } from '../flows/flow-record.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import {
@@ -536,25 +536,12 @@ export class FlowRepository {
     bucketSeconds: number,
     options: { host?: string; protocol?: string } = {},
   ): Promise<TrafficBucket[]> {
-    const { start, end } = checkRange(fromUs, toUs);
-    if (!Number.isSafeInteger(bucketSeconds) || bucketSeconds < 60 || bucketSeconds % 60 !== 0) {
-      throw new FlowTrackError(
-        ErrorCode.BAD_REQUEST,
-        `bucketSeconds must be a whole number of minutes (60, 120, ...), not ${String(bucketSeconds)}: the store keeps traffic per minute`,
-      );
-    }
-    const bucketUs = bucketSeconds * 1_000_000;
-    const count = Math.ceil((end - start) / bucketUs);
-    if (count > MAX_TRAFFIC_BUCKETS) {
-      throw new FlowTrackError(
-        ErrorCode.BAD_REQUEST,
-        `${count} buckets asked for, at most ${MAX_TRAFFIC_BUCKETS}: choose larger buckets or a shorter range`,
-      );
-    }
+    const range = bucketRange(fromUs, toUs, bucketSeconds);
+    const { start, end } = range;
     // Hour or day totals where the buckets are made of whole hours or days (they hold every
     // protocol together, so not for one protocol); minutes for the rest of the range.
     const units = [DAY_US, HOUR_US].filter(
-      (unit) => options.protocol === undefined && start % unit === 0 && bucketUs % unit === 0,
+      (unit) => options.protocol === undefined && start % unit === 0 && range.bucketUs % unit === 0,
     );
     const host = options.host ?? ALL_HOSTS;
     const parts = rollupRowsOf(
@@ -572,45 +559,40 @@ export class FlowRepository {
         ? []
         : await this.db
             .selectFrom(parts.as('part'))
-            .select((eb) => [
-              // Both operands cast: better-sqlite3 binds JS numbers as REAL, and a REAL division
-              // would put a minute into the wrong bucket's neighbour after rounding.
-              eb
-                .cast<number>(
-                  // Kysely does not bracket nested operators by itself: parens() does.
-                  eb(
-                    eb.parens('at_us', '-', eb.cast<number>(eb.val(start), 'bigint')),
-                    '/',
-                    eb.cast<number>(eb.val(bucketUs), 'bigint'),
-                  ),
-                  'bigint',
-                )
-                .as('bucket'),
-              ...summedTotals(),
-            ])
+            .select((eb) => [bucketOf(eb, start, range.bucketUs).as('bucket'), ...summedTotals()])
             .groupBy('bucket')
             .execute();
-    const buckets: TrafficBucket[] = [];
-    for (let i = 0; i < count; i++) {
-      buckets.push({
-        startUs: start + i * bucketUs,
-        packets: 0,
-        bytes: 0,
-        flows: 0,
-        packetsPerSecond: 0,
-        bytesPerSecond: 0,
-      });
-    }
-    for (const row of rows) {
-      const bucket = buckets[row.bucket];
-      if (!bucket) continue;
-      bucket.packets = row.packets;
-      bucket.bytes = row.bytes;
-      bucket.flows = row.flows;
-      bucket.packetsPerSecond = row.packets / bucketSeconds;
-      bucket.bytesPerSecond = row.bytes / bucketSeconds;
-    }
-    return buckets;
+    return filledBuckets(range, rows);
+  }
+
+  /**
+   * `traffic` split by protocol in one query of the minute rollups: a series (every bucket present)
+   * for each protocol that has traffic in the range. Their sum is `traffic` for the same range.
+   */
+  async trafficByProtocol(
+    fromUs: number,
+    toUs: number,
+    bucketSeconds: number,
+    options: { host?: string } = {},
+  ): Promise<Record<string, TrafficBucket[]>> {
+    const range = bucketRange(fromUs, toUs, bucketSeconds);
+    const rows = await this.db
+      .selectFrom('flow_rollups')
+      .select((eb) => [
+        'protocol',
+        bucketOf(eb, range.start, range.bucketUs, 'minute_us').as('bucket'),
+        ...summedTotals(),
+      ])
+      .where('host', '=', options.host ?? ALL_HOSTS)
+      .where('minute_us', '>=', range.start)
+      .where('minute_us', '<', range.end)
+      .groupBy(['protocol', 'bucket'])
+      .execute();
+    const byProtocol: Record<string, (typeof rows)[number][]> = {};
+    for (const row of rows) (byProtocol[row.protocol] ??= []).push(row);
+    return Object.fromEntries(
+      Object.entries(byProtocol).map(([protocol, its]) => [protocol, filledBuckets(range, its)]),
+    );
   }
 
   /**
@@ -725,6 +707,82 @@ function checkRange(fromUs: number, toUs: number): { start: number; end: number 
     throw new FlowTrackError(ErrorCode.BAD_REQUEST, `toUs (${toUs}) must be after fromUs (${fromUs})`);
   }
   return { start: Math.floor(fromUs / MINUTE_US) * MINUTE_US, end: toUs };
+}
+
+/** A traffic query's buckets: `bucketSeconds` checked, the range from its first minute. */
+interface BucketRange {
+  start: number;
+  end: number;
+  bucketUs: number;
+  bucketSeconds: number;
+  count: number;
+}
+
+function bucketRange(fromUs: number, toUs: number, bucketSeconds: number): BucketRange {
+  const { start, end } = checkRange(fromUs, toUs);
+  if (!Number.isSafeInteger(bucketSeconds) || bucketSeconds < 60 || bucketSeconds % 60 !== 0) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `bucketSeconds must be a whole number of minutes (60, 120, ...), not ${String(bucketSeconds)}: the store keeps traffic per minute`,
+    );
+  }
+  const bucketUs = bucketSeconds * 1_000_000;
+  const count = Math.ceil((end - start) / bucketUs);
+  if (count > MAX_TRAFFIC_BUCKETS) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_REQUEST,
+      `${count} buckets asked for, at most ${MAX_TRAFFIC_BUCKETS}: choose larger buckets or a shorter range`,
+    );
+  }
+  return { start, end, bucketUs, bucketSeconds, count };
+}
+
+/** The bucket a row's time (`at_us` or `minute_us`) falls in: (time - start) / bucketUs. */
+function bucketOf<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  start: number,
+  bucketUs: number,
+  time: 'at_us' | 'minute_us' = 'at_us',
+) {
+  // Both operands cast: better-sqlite3 binds JS numbers as REAL, and a REAL division would put a
+  // minute into the wrong bucket's neighbour after rounding. Kysely does not bracket nested
+  // operators by itself: parens() does.
+  return eb.cast<number>(
+    eb(
+      eb.parens(sql.ref<number>(time), '-', eb.cast<number>(eb.val(start), 'bigint')),
+      '/',
+      eb.cast<number>(eb.val(bucketUs), 'bigint'),
+    ),
+    'bigint',
+  );
+}
+
+/** Every bucket of `range`, zeros where `rows` (bucket index and totals) has none. */
+function filledBuckets(
+  range: BucketRange,
+  rows: readonly { bucket: number; packets: number; bytes: number; flows: number }[],
+): TrafficBucket[] {
+  const buckets: TrafficBucket[] = [];
+  for (let i = 0; i < range.count; i++) {
+    buckets.push({
+      startUs: range.start + i * range.bucketUs,
+      packets: 0,
+      bytes: 0,
+      flows: 0,
+      packetsPerSecond: 0,
+      bytesPerSecond: 0,
+    });
+  }
+  for (const row of rows) {
+    const bucket = buckets[row.bucket];
+    if (!bucket) continue;
+    bucket.packets = row.packets;
+    bucket.bytes = row.bytes;
+    bucket.flows = row.flows;
+    bucket.packetsPerSecond = row.packets / range.bucketSeconds;
+    bucket.bytesPerSecond = row.bytes / range.bucketSeconds;
+  }
+  return buckets;
 }
 
 function badCursor(): FlowTrackError {

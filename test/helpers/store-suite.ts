@@ -623,6 +623,31 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         const one = await store.flows.traffic(from, to, 60, { host: '10.1.0.1' });
         const touching = rows.filter((f) => f.srcAddr === '10.1.0.1' || f.dstAddr === '10.1.0.1');
         expect(sum(one.map((b) => b.bytes))).toBe(sum(touching.map(bytesOf)));
+        // Split by protocol in one query: each protocol's series equals traffic() for it alone,
+        // bucket for bucket, and the protocols add up to the total.
+        for (const [bucketSeconds, host] of [
+          [60, undefined],
+          [300, undefined],
+          [120, '10.1.0.1'],
+        ] as const) {
+          const split = await store.flows.trafficByProtocol(from, to, bucketSeconds, host ? { host } : {});
+          expect(Object.keys(split).sort()).toEqual(['tcp', 'udp']);
+          for (const protocol of ['tcp', 'udp']) {
+            const alone = await store.flows.traffic(from, to, bucketSeconds, {
+              protocol,
+              ...(host && { host }),
+            });
+            expect(split[protocol], `${protocol} ${bucketSeconds} s ${host ?? 'all'}`).toEqual(alone);
+          }
+          const all = await store.flows.traffic(from, to, bucketSeconds, host ? { host } : {});
+          expect(all.map((_, i) => split.tcp![i]!.bytes + split.udp![i]!.bytes)).toEqual(
+            all.map((b) => b.bytes),
+          );
+        }
+        expect(await store.flows.trafficByProtocol(to, to + MINUTE_US, 60)).toEqual({});
+        await expect(store.flows.trafficByProtocol(from, to, 90)).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
 
         const expectedTalkers = [...hosts, '198.51.100.99']
           .map((host) => {

@@ -15,6 +15,7 @@ import {
   MAX_HOST_TOP,
   MAX_TALKERS,
   SORT_ORDERS,
+  type TrafficBucket,
 } from '../../store/flow-repository.js';
 import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 import type { Api, ApiDeps } from '../api-context.js';
@@ -27,7 +28,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
       config: { access: 'viewer' },
       schema: {
         summary:
-          'Packet, byte and flow rates over time, the top talkers and the top ports (topPorts: the TCP and UDP service ports, each flow counted in the minute of its last packet), for a time range',
+          'Packet, byte and flow rates over time, the top talkers and the top ports (topPorts: the TCP and UDP service ports, each flow counted in the minute of its last packet), for a time range; with split=protocol also the series of each protocol (byProtocol)',
         tags: ['traffic'],
         querystring: z
           .object({
@@ -38,8 +39,12 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
             by: z.enum(['bytes', 'packets']).default('bytes'),
             host: address.optional(),
             protocol: protocol.optional(),
+            split: z.enum(['protocol'], { error: 'expected protocol (or leave split out)' }).optional(),
           })
-          .strict(),
+          .strict()
+          .refine((q) => q.split === undefined || q.protocol === undefined, {
+            message: 'split=protocol gives every protocol: leave out protocol, or split',
+          }),
       },
     },
     async (request) => {
@@ -48,13 +53,18 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
       const from = q.from ?? to - 3_600_000;
       const fromUs = from * 1000;
       const toUs = to * 1000;
-      const [series, topTalkers, topPorts] = await Promise.all([
+      const toApi = (series: TrafficBucket[]) =>
+        series.map((b) => ({ ...b, start: Math.floor(b.startUs / 1000) }));
+      const [series, byProtocol, topTalkers, topPorts] = await Promise.all([
         deps.store.flows.traffic(
           fromUs,
           toUs,
           q.bucketSeconds,
           defined({ host: q.host, protocol: q.protocol }),
         ),
+        q.split === undefined
+          ? undefined
+          : deps.store.flows.trafficByProtocol(fromUs, toUs, q.bucketSeconds, defined({ host: q.host })),
         deps.store.flows.topTalkers(fromUs, toUs, q.top, q.by),
         deps.store.flows.topPorts(fromUs, toUs, q.top, q.by),
       ]);
@@ -62,7 +72,10 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
         from,
         to,
         bucketSeconds: q.bucketSeconds,
-        series: series.map((b) => ({ ...b, start: Math.floor(b.startUs / 1000) })),
+        series: toApi(series),
+        ...(byProtocol && {
+          byProtocol: Object.fromEntries(Object.entries(byProtocol).map(([p, its]) => [p, toApi(its)])),
+        }),
         topTalkers,
         topPorts,
       };

@@ -1,6 +1,6 @@
 /**
  * A window's traffic from the per-minute rollups: packets, bytes and new flows per bucket, stacked
- * by protocol (four requests: all, TCP, UDP, ICMP; other is the rest). Each bar opens its flows.
+ * by protocol (one request with split=protocol; other is the rest). Each bar opens its flows.
  */
 
 import { memo, useMemo } from 'react';
@@ -26,8 +26,9 @@ const DAY_AND_TIME = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
 });
 
-export function trafficPath(window: Window, extra: Record<string, string | number> = {}): string {
-  return `/api/traffic${queryString({ from: window.from, to: window.to, bucketSeconds: window.bucketSeconds, ...extra })}`;
+/** The window's one traffic request: the chart, the top talkers and the top ports share it. */
+export function trafficPath(window: Window): string {
+  return `/api/traffic${queryString({ from: window.from, to: window.to, bucketSeconds: window.bucketSeconds, top: 10, split: 'protocol' })}`;
 }
 
 const CHARTS: { measure: Measure; title: string; format: (v: number) => string }[] = [
@@ -37,20 +38,10 @@ const CHARTS: { measure: Measure; title: string; format: (v: number) => string }
 ];
 
 export const HistoryPanel = memo(function HistoryPanel({ window }: { window: Window }) {
-  const total = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), REFRESH_MS);
-  const tcp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'tcp', top: 1 }), REFRESH_MS);
-  const udp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'udp', top: 1 }), REFRESH_MS);
-  const icmp = useApiQuery<TrafficAnswer>(trafficPath(window, { protocol: 'icmp', top: 1 }), REFRESH_MS);
+  const total = useApiQuery<TrafficAnswer>(trafficPath(window), REFRESH_MS);
   const bars = useMemo(
-    () =>
-      total.data === undefined
-        ? []
-        : toBars(window, total.data.series, {
-            ...(tcp.data && { tcp: tcp.data.series }),
-            ...(udp.data && { udp: udp.data.series }),
-            ...(icmp.data && { icmp: icmp.data.series }),
-          }),
-    [window, total.data, tcp.data, udp.data, icmp.data],
+    () => (total.data === undefined ? [] : toBars(window, total.data.series, total.data.byProtocol)),
+    [window, total.data],
   );
   // One label a bar, shared by the three charts.
   const labels = useMemo(() => {
@@ -63,9 +54,8 @@ export const HistoryPanel = memo(function HistoryPanel({ window }: { window: Win
     );
   }, [bars, window]);
   const describe = (bar: Bar): string => labels.get(bar.start) ?? '';
-  const failed = [total, tcp, udp, icmp].find((q) => q.isError);
   return (
-    <Panel title="Traffic" aside={total.data && failed?.error && <StaleBadge why={failed.error.message} />}>
+    <Panel title="Traffic" aside={total.data && total.error && <StaleBadge why={total.error.message} />}>
       {total.data === undefined ? (
         total.isError ? (
           <PanelError message={total.error.message} onRetry={() => void total.refetch()} />

@@ -58,7 +58,7 @@ const WindowTalkers = memo(function WindowTalkers({
   window: Extract<TimeRange, { kind: 'window' }>;
 }) {
   // The same request as the traffic chart's: one fetch serves both.
-  const traffic = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), 15_000);
+  const traffic = useApiQuery<TrafficAnswer>(trafficPath(window), 15_000);
   return (
     <TopTalkersPanel
       rows={
@@ -80,6 +80,6 @@ const WindowPorts = memo(function WindowPorts({
 }: {
   window: Extract<TimeRange, { kind: 'window' }>;
 }) {
-  const traffic = useApiQuery<TrafficAnswer>(trafficPath(window, { top: 10 }), 15_000);
+  const traffic = useApiQuery<TrafficAnswer>(trafficPath(window), 15_000);
   return <TopPortsPanel rows={traffic.data?.topPorts ?? null} />;
 });

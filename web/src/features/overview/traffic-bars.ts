@@ -1,7 +1,7 @@
 /**
- * Joins the traffic of a window (all protocols) with its TCP, UDP and ICMP parts into one bar a
- * bucket, every bucket of the window present (the API leaves out empty ones). "Other" is what
- * the three named protocols leave of the total.
+ * Joins the traffic of a window (all protocols) with its series by protocol (GET /api/traffic's
+ * `byProtocol`) into one bar a bucket, every bucket of the window present. "Other" is what TCP,
+ * UDP and ICMP leave of the total.
  */
 
 import type { Protocol } from '../../lib/live-rates';
@@ -22,17 +22,18 @@ const ZERO: Record<Measure, number> = { packets: 0, bytes: 0, flows: 0 };
 export function toBars(
   window: { from: number; to: number; bucketSeconds: number },
   total: readonly TrafficBucket[],
-  parts: Partial<Record<'tcp' | 'udp' | 'icmp', readonly TrafficBucket[]>>,
+  /** Each protocol's series (a protocol left out had no traffic); undefined: not known. */
+  parts: Readonly<Record<string, readonly TrafficBucket[]>> | undefined,
 ): Bar[] {
   const bucketMs = window.bucketSeconds * 1000;
   const first = Math.floor(window.from / bucketMs) * bucketMs;
   const index = (series: readonly TrafficBucket[]) => new Map(series.map((b) => [b.start, b]));
   const totals = index(total);
-  const known = parts.tcp !== undefined && parts.udp !== undefined && parts.icmp !== undefined;
+  const known = parts !== undefined;
   const byProtocol = {
-    tcp: index(parts.tcp ?? []),
-    udp: index(parts.udp ?? []),
-    icmp: index(parts.icmp ?? []),
+    tcp: index(parts?.tcp ?? []),
+    udp: index(parts?.udp ?? []),
+    icmp: index(parts?.icmp ?? []),
   };
   const pick = (b: TrafficBucket | undefined): Record<Measure, number> =>
     b === undefined ? { ...ZERO } : { packets: b.packets, bytes: b.bytes, flows: b.flows };

@@ -15,6 +15,8 @@ export interface TrafficAnswer {
   to: number;
   bucketSeconds: number;
   series: TrafficBucket[];
+  /** With split=protocol: each protocol's series (only protocols with traffic in the range). */
+  byProtocol?: Record<string, TrafficBucket[]>;
   topTalkers: { host: string; bytes: number; packets: number }[];
   /** TCP and UDP service ports (the server's port), largest first by the request's `by`. */
   topPorts: { protocol: string; port: number; packets: number; bytes: number; flows: number }[];
