@@ -38,6 +38,9 @@ export class StoreHolder implements Store {
   get audit() {
     return this.current.audit;
   }
+  get scans() {
+    return this.current.scans;
+  }
   get settings() {
     return this.current.settings;
   }

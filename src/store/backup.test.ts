@@ -77,7 +77,10 @@ function alert(id: string, overrides: Partial<Alert> = {}): Alert {
   };
 }
 
-/** Rows of every kind a user would miss: flows, users, alerts, audit events, settings. */
+/** A finished scan and a queued one. */
+const SCAN_IDS = ['6f1c2a9e-0d4b-4c1e-9a57-3b2f8e4d1c01', '6f1c2a9e-0d4b-4c1e-9a57-3b2f8e4d1c02'] as const;
+
+/** Rows of every kind a user would miss: flows, users, alerts, audit events, settings, scans. */
 async function seed(store: Store): Promise<void> {
   await store.flows.insertFlows(
     Array.from({ length: 30 }, (_, i) => flowRow({ srcPort: 40000 + i, bytesToServer: 100 * i })),
@@ -87,6 +90,23 @@ async function seed(store: Store): Promise<void> {
   await store.alerts.upsertAlerts([alert('port_scan-1'), alert('syn_flood-2', { type: 'syn_flood' })], T0);
   await store.audit.append({ tsMs: T0, actor: 'alice', action: 'user.create', outcome: 'ok', target: 'bob' });
   await store.settings.set('retention', { flowsDays: 30 }, 'alice', T0);
+  // A finished scan with its report, and one still queued.
+  const scan = {
+    requestedBy: 'alice',
+    targets: ['192.0.2.0/28'],
+    request: { ports: '22,80,443' },
+    baselineKey: '192.0.2.0/28|t:22,80,443',
+  };
+  await store.scans.create({ ...scan, id: SCAN_IDS[0], createdAt: T0 });
+  await store.scans.finish(SCAN_IDS[0], {
+    status: 'done',
+    finishedAt: T0 + 5000,
+    report: { hosts: [{ address: '192.0.2.3', ports: [{ port: 22, state: 'open' }] }] },
+    openPorts: 1,
+    findings: 1,
+    maxRisk: 'medium',
+  });
+  await store.scans.create({ ...scan, id: SCAN_IDS[1], createdAt: T0 + 1 });
 }
 
 /** Everything a user could notice changing after the backup. */
@@ -100,6 +120,8 @@ async function change(store: Store): Promise<void> {
   await store.alerts.upsertAlerts([alert('ddos-3', { type: 'ddos' })], T0 + 3);
   await store.db.deleteFrom('alerts').where('id', '=', 'syn_flood-2').execute();
   await store.settings.set('retention', { flowsDays: 1 }, 'mallory', T0 + 4);
+  await store.scans.finish(SCAN_IDS[1], { status: 'cancelled', finishedAt: T0 + 5 });
+  await store.db.deleteFrom('scans').where('id', '=', SCAN_IDS[0]).execute();
 }
 
 /** Every table's rows (sqlite_sequence included: restored ids must not be reused), sorted. */
@@ -201,6 +223,13 @@ describe('backup and restore (SQLite)', () => {
     try {
       expect((await reopened.users.list()).map((u) => u.username).sort()).toEqual(['alice', 'bob']);
       expect((await reopened.alerts.findById('port_scan-1'))?.status).toBe('open');
+      expect((await reopened.scans.listScans()).items.map((s) => [s.id, s.status, s.openPorts])).toEqual([
+        [SCAN_IDS[1], 'queued', 0],
+        [SCAN_IDS[0], 'done', 1],
+      ]);
+      expect((await reopened.scans.findById(SCAN_IDS[0]))?.report).toMatchObject({
+        hosts: [{ address: '192.0.2.3' }],
+      });
       await reopened.flows.insertFlows([flowRow()]);
     } finally {
       await reopened.close();

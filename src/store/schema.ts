@@ -132,16 +132,33 @@ export interface FirewallRulesTable {
   removed_by: string | null;
 }
 
+/**
+ * The port scanner's runs (migration 0006), one row each from the request to the report. The id
+ * is a UUID the caller makes; JSON columns are text, parsed by scan-repository.ts.
+ */
 export interface ScansTable {
-  id: Generated<number>;
-  target: string;
-  ports: string;
-  status: string;
-  started_at: number;
+  id: string;
+  /** A user name, or `schedule:<name>`. */
+  requested_by: string;
+  /** The schedule that started it; null for a run someone asked for. */
+  schedule: string | null;
+  /** JSON array of the target specs as given. */
+  targets: string;
+  /** JSON object: the rest of the request (ports, udp, engine, ...). */
+  request: string;
+  /** The caller's normalised key of targets and ports: runs with the same key are comparable. */
+  baseline_key: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  created_at: number;
+  started_at: number | null;
   finished_at: number | null;
+  error: string | null;
   /** JSON. */
-  result: string | null;
-  created_by: string;
+  report: string | null;
+  open_ports: Generated<number>;
+  findings: Generated<number>;
+  /** 'info' to 'critical', the highest risk among the findings; null without any. */
+  max_risk: 'info' | 'low' | 'medium' | 'high' | 'critical' | null;
 }
 
 export interface HealthSamplesTable {

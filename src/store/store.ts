@@ -15,6 +15,7 @@ import { openPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SettingsRepository } from './settings-repository.js';
 import { FirewallRuleRepository } from './firewall-rule-repository.js';
+import { ScanRepository } from './scan-repository.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
 import type { DialectName, StoreDialect } from './store-dialect.js';
 import { StoreRefreshTokenRepository } from './store-refresh-token-repository.js';
@@ -43,6 +44,8 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly settings: SettingsRepository;
   readonly firewallRules: FirewallRuleRepository;
+  /** The port scanner's runs and reports. */
+  readonly scans: ScanRepository;
   /** The number of the newest migration applied (0 for an empty database). */
   schemaVersion(): Promise<number>;
   /** The database's size on disk (SQLite page_count * page_size, PostgreSQL pg_database_size). */
@@ -99,6 +102,7 @@ function storeOf(dialect: StoreDialect, now: () => number): Store {
     audit: new AuditRepository(db),
     settings: new SettingsRepository(db),
     firewallRules: new FirewallRuleRepository(db),
+    scans: new ScanRepository(db, (err) => dialect.isUniqueViolation(err)),
     schemaVersion: () => schemaVersionOf(store),
     sizeBytes: () => dialect.sizeBytes(),
     dataBytes: () => dialect.dataBytes(),

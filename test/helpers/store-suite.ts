@@ -29,6 +29,7 @@ import type {
 import { migrateStore } from '../../src/store/migrate-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations/migration-list.js';
 import { MAX_PAGE_SIZE } from '../../src/store/page.js';
+import type { NewScan, ScanRecord } from '../../src/store/scan-repository.js';
 import { runRetention } from '../../src/store/retention.js';
 import { StoreWriter } from '../../src/store/store-writer.js';
 import type { Store } from '../../src/store/store.js';
@@ -404,6 +405,30 @@ async function countRows(
   return row.n;
 }
 
+/**
+ * Takes `store` back to schema version 5 by hand (migrations have no down): 0006's scans goes and
+ * 0001's comes back, empty.
+ */
+async function undoScansMigration(store: Store): Promise<void> {
+  const s = store.db.schema;
+  await s.dropTable('scans').execute();
+  const table = s.createTable('scans');
+  await (
+    store.dialect === 'sqlite'
+      ? table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : table.addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+  )
+    .addColumn('target', 'text', (c) => c.notNull())
+    .addColumn('ports', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('started_at', 'bigint', (c) => c.notNull())
+    .addColumn('finished_at', 'bigint')
+    .addColumn('result', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .execute();
+  await sql`delete from kysely_migration where name = '0006-scans'`.execute(store.db);
+}
+
 /** Takes `store` back to schema version 4 by hand (migrations have no down): port_rollups goes. */
 async function undoPortRollupsMigration(store: Store): Promise<void> {
   await store.db.schema.dropTable('port_rollups').execute();
@@ -731,6 +756,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           ]);
         const keptByInserts = await totals();
         // Back to schema version 2 by hand (migrations have no down), with the minutes kept.
+        await undoScansMigration(store);
         await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
         await store.db.schema.dropTable('host_hour_totals').execute();
@@ -741,6 +767,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0003-rollup-totals',
           '0004-firewall-rules',
           '0005-port-rollups',
+          '0006-scans',
         ]);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
@@ -829,8 +856,9 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         const keptByInserts = await portRollupRows(store);
         expect(keptByInserts.length).toBeGreaterThan(100);
         // Back to schema version 4 by hand (migrations have no down), with the flows kept.
+        await undoScansMigration(store);
         await undoPortRollupsMigration(store);
-        expect(await migrateStore(store)).toEqual(['0005-port-rollups']);
+        expect(await migrateStore(store)).toEqual(['0005-port-rollups', '0006-scans']);
         expect(await portRollupRows(store)).toEqual(keptByInserts);
         const [from, to] = [SKEWED_START_US + 5 * MINUTE_US + 1, SKEWED_END_US - 7 * HOUR_US];
         expect(await store.flows.topPorts(from, to, 25, 'packets')).toEqual(
@@ -1223,6 +1251,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
       });
 
       it('are carried over by migration 0004 from the first schema where they mean the same', async () => {
+        await undoScansMigration(store);
         await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
         const old = [
@@ -1249,7 +1278,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             values (${action}, ${family}, ${src}, ${dst}, ${protocol}, ${port}, ${comment}, 'alice',
               ${BASE_MS + i}, ${expiresAt})`.execute(store.db);
         }
-        expect(await migrateStore(store)).toEqual(['0004-firewall-rules', '0005-port-rollups']);
+        expect(await migrateStore(store)).toEqual(['0004-firewall-rules', '0005-port-rollups', '0006-scans']);
         const carried = (await store.firewallRules.history(100)).reverse();
         const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
         // Every field but the new id.
@@ -1309,6 +1338,397 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         await expect(sql`select 1 from blocks`.execute(store.db)).rejects.toThrow();
         const next = await store.firewallRules.create({ ...base, source: '198.51.100.7', expiresAt: null });
         expect(next.id).toBeGreaterThan(Math.max(...carried.map((r) => r.id)));
+      });
+    });
+
+    describe('scans', () => {
+      /** A UUID-shaped id whose order is that of `n`. */
+      const scanId = (n: number): string => `${n.toString(16).padStart(8, '0')}-7e57-4000-8000-00000000c0de`;
+      const newScan = (n: number, overrides: Partial<NewScan> = {}): NewScan => ({
+        id: scanId(n),
+        requestedBy: 'alice',
+        schedule: null,
+        targets: ['192.0.2.0/28', 'gw.example.test'],
+        request: { ports: '22,80,443', udp: false, engine: 'flowtrack' },
+        baselineKey: '192.0.2.0/28,gw.example.test|t:22,80,443',
+        createdAt: BASE_MS + n * 1000,
+        ...overrides,
+      });
+      /** What a new run reads back as. */
+      const queued = (scan: NewScan): ScanRecord => ({
+        id: scan.id,
+        requestedBy: scan.requestedBy,
+        schedule: scan.schedule ?? null,
+        targets: [...scan.targets],
+        request: { ...scan.request },
+        baselineKey: scan.baselineKey,
+        status: 'queued',
+        createdAt: scan.createdAt,
+        startedAt: null,
+        finishedAt: null,
+        error: null,
+        report: null,
+        openPorts: 0,
+        findings: 0,
+        maxRisk: null,
+        unreadable: [],
+      });
+      /** Newest first, as the list orders them: by creation, then by id. */
+      const newestScanFirst = (a: ScanRecord, b: ScanRecord): number =>
+        b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+      it('go from queued to running to an end once, and refuse a second end', async () => {
+        const scan = newScan(1);
+        expect(await store.scans.create(scan)).toEqual(queued(scan));
+        expect(await store.scans.findById(scan.id)).toEqual(queued(scan));
+        await expect(store.scans.create({ ...scan, requestedBy: 'bob' })).rejects.toMatchObject({
+          code: 'CONFLICT',
+        });
+
+        const running = await store.scans.markRunning(scan.id, BASE_MS + 1500);
+        expect(running).toEqual({ ...queued(scan), status: 'running', startedAt: BASE_MS + 1500 });
+        // Only a queued scan starts.
+        expect(await store.scans.markRunning(scan.id, BASE_MS + 1600)).toBeNull();
+        expect(await store.scans.markRunning(scanId(99), BASE_MS)).toBeNull();
+
+        const report = {
+          hosts: [{ address: '192.0.2.3', ports: [{ port: 22, state: 'open' }] }],
+          findings: [],
+        };
+        const done = await store.scans.finish(scan.id, {
+          status: 'done',
+          finishedAt: BASE_MS + 9000,
+          report,
+          openPorts: 1,
+          findings: 2,
+          maxRisk: 'high',
+        });
+        const ended: ScanRecord = {
+          ...queued(scan),
+          status: 'done',
+          startedAt: BASE_MS + 1500,
+          finishedAt: BASE_MS + 9000,
+          report,
+          openPorts: 1,
+          findings: 2,
+          maxRisk: 'high',
+        };
+        expect(done).toEqual(ended);
+        // A cancel arriving after the end changes nothing and is told so.
+        expect(
+          await store.scans.finish(scan.id, {
+            status: 'cancelled',
+            finishedAt: BASE_MS + 9500,
+            error: 'late',
+          }),
+        ).toBeNull();
+        expect(await store.scans.markRunning(scan.id, BASE_MS + 9600)).toBeNull();
+        expect(await store.scans.findById(scan.id)).toEqual(ended);
+        expect(await store.scans.finish(scanId(99), { status: 'failed', finishedAt: BASE_MS })).toBeNull();
+        expect(await store.scans.findById(scanId(99))).toBeNull();
+
+        // A queued scan can be cancelled before it starts; what is not given keeps its value.
+        const other = newScan(2, { requestedBy: 'schedule:nightly', schedule: 'nightly' });
+        await store.scans.create(other);
+        expect(
+          await store.scans.finish(other.id, {
+            status: 'cancelled',
+            finishedAt: BASE_MS + 3000,
+            error: 'by bob',
+          }),
+        ).toEqual({ ...queued(other), status: 'cancelled', finishedAt: BASE_MS + 3000, error: 'by bob' });
+
+        // Only an end status and a known risk are taken.
+        const third = newScan(3);
+        await store.scans.create(third);
+        for (const end of [
+          { status: 'queued' as 'done', finishedAt: BASE_MS },
+          { status: 'done' as const, finishedAt: BASE_MS, maxRisk: 'severe' as 'high' },
+          { status: 'done' as const, finishedAt: -1 },
+          { status: 'done' as const, finishedAt: BASE_MS, openPorts: 1.5 },
+        ]) {
+          await expect(store.scans.finish(third.id, end), JSON.stringify(end)).rejects.toMatchObject({
+            code: 'BAD_REQUEST',
+          });
+        }
+        expect((await store.scans.findById(third.id))?.status).toBe('queued');
+      });
+
+      it('list newest first, page with a cursor or an offset, and filter', async () => {
+        const statuses = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+        // Ids out of creation order, and three runs in each millisecond: the id breaks ties.
+        for (let i = 0; i < 23; i++) {
+          const n = (i * 7) % 23;
+          await store.scans.create(
+            newScan(n, {
+              createdAt: BASE_MS + Math.floor(i / 3),
+              requestedBy: i % 4 === 0 ? 'schedule:nightly' : i % 2 === 0 ? 'bob' : 'alice',
+              schedule: i % 4 === 0 ? 'nightly' : null,
+            }),
+          );
+          const status = statuses[i % 5]!;
+          if (status !== 'queued') await store.scans.markRunning(scanId(n), BASE_MS + 100);
+          if (status !== 'queued' && status !== 'running') {
+            await store.scans.finish(scanId(n), { status, finishedAt: BASE_MS + 200, report: { n } });
+          }
+        }
+        const all = await Promise.all(
+          Array.from({ length: 23 }, async (_, n) => (await store.scans.findById(scanId(n)))!),
+        );
+        const expected = [...all].sort(newestScanFirst);
+        expect((await store.scans.listScans()).items).toEqual(expected);
+        expect(new Set(expected.map((s) => s.createdAt)).size).toBe(8);
+
+        const paged: ScanRecord[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: { items: ScanRecord[]; nextCursor: string | null } = await store.scans.listScans({
+            limit: 4,
+            cursor,
+          });
+          paged.push(...page.items);
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor !== null);
+        expect(pages).toBe(6);
+        expect(paged).toEqual(expected);
+        // A run created meanwhile does not shift a page already handed out.
+        const second = await store.scans.listScans({ limit: 4 });
+        const newest = await store.scans.create(newScan(50, { createdAt: BASE_MS + 60_000 }));
+        expect((await store.scans.listScans({ limit: 4, cursor: second.nextCursor })).items).toEqual(
+          expected.slice(4, 8),
+        );
+        expect((await store.scans.listScans({ limit: 5, offset: 6 })).items.map((s) => s.id)).toEqual(
+          [newScan(50).id, ...expected.map((s) => s.id)].slice(6, 11),
+        );
+
+        const cases: [Parameters<Store['scans']['listScans']>[0], (s: ScanRecord) => boolean][] = [
+          [{ status: 'done' }, (s) => s.status === 'done'],
+          [{ status: 'queued' }, (s) => s.status === 'queued'],
+          [{ requestedBy: 'bob' }, (s) => s.requestedBy === 'bob'],
+          [{ schedule: 'nightly' }, (s) => s.schedule === 'nightly'],
+          [
+            { schedule: 'nightly', status: 'failed' },
+            (s) => s.schedule === 'nightly' && s.status === 'failed',
+          ],
+        ];
+        for (const [filter, predicate] of cases) {
+          const wanted = [newest, ...expected].filter(predicate);
+          expect(wanted.length, JSON.stringify(filter)).toBeGreaterThan(0);
+          const got = await store.scans.listScans({ ...filter, limit: 2 });
+          expect(got.items, JSON.stringify(filter)).toEqual(wanted.slice(0, 2));
+          const rest =
+            got.nextCursor === null
+              ? []
+              : (await store.scans.listScans({ ...filter, cursor: got.nextCursor })).items;
+          expect([...got.items, ...rest], JSON.stringify(filter)).toEqual(wanted);
+        }
+        // A list that shows no report need not read any.
+        const summaries = await store.scans.listScans({ status: 'done', withReports: false });
+        expect(summaries.items).toEqual(
+          expected.filter((s) => s.status === 'done').map((s) => ({ ...s, report: null })),
+        );
+
+        await expect(store.scans.listScans({ status: 'finished' as 'done' })).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        // A cursor of another list (a number id) is refused, as is one nobody gave out.
+        const alertsCursor = Buffer.from(JSON.stringify([BASE_MS, 7])).toString('base64url');
+        await expect(store.scans.listScans({ cursor: alertsCursor })).rejects.toMatchObject({
+          code: 'BAD_REQUEST',
+        });
+        for (const value of HOSTILE) {
+          expect((await store.scans.listScans({ requestedBy: value })).items).toEqual([]);
+          expect((await store.scans.listScans({ schedule: value })).items).toEqual([]);
+          expect(await store.scans.findById(value)).toBeNull();
+          expect(await store.scans.previousDone(value, BASE_MS + DAY_MS)).toBeNull();
+          expect(await store.scans.lastRunOf(value)).toBeNull();
+          await expect(store.scans.listScans({ cursor: value })).rejects.toMatchObject({
+            code: 'BAD_REQUEST',
+          });
+        }
+        expect((await store.scans.listScans({ limit: MAX_PAGE_SIZE })).items).toHaveLength(24);
+      });
+
+      it('find the previous done run of the same baseline before a time', async () => {
+        const key = 'k:192.0.2.0/28|t:1-1024';
+        const runs: [number, string, 'done' | 'failed' | 'cancelled' | 'running', number][] = [
+          // [n, baseline key, status, created at]
+          [1, key, 'done', BASE_MS + 1000],
+          [2, key, 'done', BASE_MS + 2000],
+          // Same millisecond as 2 with a higher id: the later of the two.
+          [3, key, 'done', BASE_MS + 2000],
+          [4, key, 'failed', BASE_MS + 3000],
+          [5, key, 'cancelled', BASE_MS + 4000],
+          [6, 'k:other', 'done', BASE_MS + 4500],
+          [7, key, 'running', BASE_MS + 5000],
+          [8, key, 'done', BASE_MS + 6000],
+        ];
+        for (const [n, baselineKey, status, createdAt] of runs) {
+          await store.scans.create(newScan(n, { baselineKey, createdAt }));
+          await store.scans.markRunning(scanId(n), createdAt + 10);
+          if (status !== 'running') {
+            // Finished out of order: the choice is by creation, not by end.
+            await store.scans.finish(scanId(n), { status, finishedAt: BASE_MS + 100_000 - n, report: { n } });
+          }
+        }
+        const previous = async (beforeMs: number) =>
+          (await store.scans.previousDone(key, beforeMs))?.id ?? null;
+        // The run being compared (8, created at +6000) against the runs before it: 4, 5 and 7
+        // did not finish well, 6 is another scan.
+        expect(await previous(BASE_MS + 6000)).toBe(scanId(3));
+        expect(await previous(BASE_MS + 6001)).toBe(scanId(8));
+        expect(await previous(BASE_MS + 2000)).toBe(scanId(1));
+        expect(await previous(BASE_MS + 1000)).toBeNull();
+        expect(await store.scans.previousDone('k:other', BASE_MS + DAY_MS)).toMatchObject({
+          id: scanId(6),
+          status: 'done',
+          report: { n: 6 },
+        });
+        expect(await store.scans.previousDone('k:none', BASE_MS + DAY_MS)).toBeNull();
+      });
+
+      it('fail the runs a stopped server left queued or running, and only those', async () => {
+        const endings = ['queued', 'running', 'done', 'cancelled', 'running', 'failed'] as const;
+        for (const [n, status] of endings.entries()) {
+          await store.scans.create(newScan(n));
+          if (status !== 'queued') await store.scans.markRunning(scanId(n), BASE_MS + 50_000);
+          if (status !== 'queued' && status !== 'running') {
+            await store.scans.finish(scanId(n), { status, finishedAt: BASE_MS + 60_000, error: null });
+          }
+        }
+        const before = await Promise.all(
+          endings.map(async (_, n) => (await store.scans.findById(scanId(n)))!),
+        );
+        const now = BASE_MS + DAY_MS;
+        expect(await store.scans.failUnfinished(now, 'the server stopped during the scan')).toBe(3);
+        for (const [n, status] of endings.entries()) {
+          const after = await store.scans.findById(scanId(n));
+          if (status === 'queued' || status === 'running') {
+            expect(after, status).toEqual({
+              ...before[n],
+              status: 'failed',
+              finishedAt: now,
+              error: 'the server stopped during the scan',
+            });
+          } else {
+            expect(after, status).toEqual(before[n]);
+          }
+        }
+        expect(await store.scans.failUnfinished(now + 1, 'again')).toBe(0);
+      });
+
+      it("give a schedule's latest run whatever its status", async () => {
+        await store.scans.create(newScan(1, { schedule: 'nightly', requestedBy: 'schedule:nightly' }));
+        await store.scans.finish(scanId(1), { status: 'done', finishedAt: BASE_MS + 1500 });
+        await store.scans.create(newScan(2, { schedule: 'weekly', requestedBy: 'schedule:weekly' }));
+        await store.scans.create(newScan(3, { schedule: 'nightly', requestedBy: 'schedule:nightly' }));
+        await store.scans.markRunning(scanId(3), BASE_MS + 3500);
+        // Someone's own run, later: not the schedule's.
+        await store.scans.create(newScan(4, { requestedBy: 'schedule:nightly' }));
+        expect(await store.scans.lastRunOf('nightly')).toMatchObject({ id: scanId(3), status: 'running' });
+        await store.scans.finish(scanId(3), {
+          status: 'failed',
+          finishedAt: BASE_MS + 4000,
+          error: 'no route',
+        });
+        expect(await store.scans.lastRunOf('nightly')).toMatchObject({ id: scanId(3), status: 'failed' });
+        expect(await store.scans.lastRunOf('weekly')).toMatchObject({ id: scanId(2), status: 'queued' });
+        expect(await store.scans.lastRunOf('hourly')).toBeNull();
+      });
+
+      it('keep a 1 MB report whole, and store nothing for a report that is not JSON', async () => {
+        const rand = random(61);
+        const hosts = Array.from({ length: 2600 }, (_, i) => ({
+          address: `10.${(i >> 8) & 255}.${i & 255}.${1 + (i % 250)}`,
+          up: true,
+          ports: Array.from({ length: 3 }, (_, j) => ({
+            protocol: 'tcp',
+            port: 1 + Math.floor(rand() * 65535),
+            state: j === 0 ? 'open' : 'filtered',
+            rttMs: Math.round(rand() * 1e6) / 1e3,
+            // Quotes, backslashes, control characters, astral and non-Latin text survive.
+            service: {
+              name: 'http',
+              banner: `Server: "nginx" \\ \u0007 ${i} ünïcødé 🛰 ${'x'.repeat(j * 10)}`,
+            },
+          })),
+        }));
+        const report = { engine: 'flowtrack', hosts, findings: [], nothing: null, flag: false };
+        expect(JSON.stringify(report).length).toBeGreaterThan(1_000_000);
+        await store.scans.create(newScan(1));
+        await store.scans.markRunning(scanId(1), BASE_MS + 1100);
+        const done = await store.scans.finish(scanId(1), {
+          status: 'done',
+          finishedAt: BASE_MS + 5000,
+          report,
+          openPorts: hosts.length,
+        });
+        expect(done?.report).toEqual(report);
+        expect((await store.scans.findById(scanId(1)))?.report).toEqual(report);
+        expect((await store.scans.listScans()).items[0]?.report).toEqual(report);
+
+        await store.scans.create(newScan(2));
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        for (const bad of [cyclic, { big: 1n }]) {
+          await expect(
+            store.scans.finish(scanId(2), { status: 'done', finishedAt: BASE_MS, report: bad }),
+          ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+        }
+        expect(await store.scans.findById(scanId(2))).toEqual(queued(newScan(2)));
+      });
+
+      it('list a row whose JSON is damaged, showing those columns empty and naming them', async () => {
+        await store.scans.create(newScan(1));
+        await store.scans.finish(scanId(1), {
+          status: 'done',
+          finishedAt: BASE_MS + 2000,
+          report: { ok: true },
+        });
+        for (const [n, set] of [
+          [2, { report: '{"hosts": [{"address": "192.0.2.1"' }],
+          [3, { targets: 'not json', request: '[1, 2]' }],
+          [4, { targets: '["192.0.2.1", 7]', request: 'null', report: '' }],
+        ] as const) {
+          await store.scans.create(newScan(n));
+          await store.db.updateTable('scans').set(set).where('id', '=', scanId(n)).execute();
+        }
+        const listed = (await store.scans.listScans()).items;
+        expect(listed.map((s) => [s.id, s.unreadable])).toEqual([
+          [scanId(4), ['targets', 'request', 'report']],
+          [scanId(3), ['targets', 'request']],
+          [scanId(2), ['report']],
+          [scanId(1), []],
+        ]);
+        expect(listed[0]).toMatchObject({ targets: [], request: {}, report: null, status: 'queued' });
+        expect(listed[2]).toMatchObject({ targets: newScan(2).targets, report: null });
+        expect(listed[3]?.report).toEqual({ ok: true });
+        // Left out of a list, a damaged report is not even read.
+        expect((await store.scans.listScans({ withReports: false })).items[2]?.unreadable).toEqual([]);
+      });
+
+      it('replace the first schema’s scans table, which no build wrote, in migration 0006', async () => {
+        await undoScansMigration(store);
+        await sql`insert into scans (target, ports, status, started_at, created_by)
+          values ('192.0.2.1', '1-1024', 'done', ${BASE_MS}, 'alice')`.execute(store.db);
+        expect(await migrateStore(store)).toEqual(['0006-scans']);
+        expect((await store.scans.listScans()).items).toEqual([]);
+        const scan = newScan(1);
+        expect(await store.scans.create(scan)).toEqual(queued(scan));
+        // The database itself keeps statuses, risks and counts to their values.
+        for (const set of [{ status: 'paused' }, { max_risk: 'severe' }, { open_ports: -1 }]) {
+          await expect(
+            store.db
+              .updateTable('scans')
+              .set(set as never)
+              .where('id', '=', scan.id)
+              .execute(),
+            JSON.stringify(set),
+          ).rejects.toThrow();
+        }
+        expect(await store.scans.findById(scan.id)).toEqual(queued(scan));
       });
     });
 

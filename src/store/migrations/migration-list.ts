@@ -9,6 +9,7 @@ import { apiQueryIndexesMigration } from './0002-api-query-indexes.js';
 import { rollupTotalsMigration } from './0003-rollup-totals.js';
 import { firewallRulesMigration } from './0004-firewall-rules.js';
 import { portRollupsMigration } from './0005-port-rollups.js';
+import { scansMigration } from './0006-scans.js';
 import type { StoreMigration } from './store-migration.js';
 
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0003-rollup-totals': rollupTotalsMigration,
   '0004-firewall-rules': firewallRulesMigration,
   '0005-port-rollups': portRollupsMigration,
+  '0006-scans': scansMigration,
 };
 
 /** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */
