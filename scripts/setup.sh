@@ -38,6 +38,10 @@ if $with_tests; then
   tools+=([iptables]=iptables [ip6tables]=iptables [ipset]=ipset [ping]=iputils-ping)
   # Store tests against PostgreSQL: backups of a PostgreSQL store go through pg_dump.
   tools+=([pg_dump]=postgresql-client [psql]=postgresql-client)
+  # Port scanner tests (test/scan-*.test.ts, bench/scan-bench.mjs): real services to identify and
+  # scan (dnsmasq-base: the binary without a system daemon), masscan as a reference.
+  tools+=([redis-server]=redis-server [memcached]=memcached [dnsmasq]=dnsmasq-base [snmpd]=snmpd
+    [openssl]=openssl [masscan]=masscan)
   # Dashboard end-to-end tests (test/dashboard-e2e.test.ts): playwright-core drives Debian's Chromium.
   tools+=([chromium]=chromium)
 fi

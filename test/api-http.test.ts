@@ -16,6 +16,9 @@ type Who = 'anonymous' | 'viewer' | 'analyst' | 'admin';
 const ORDER: Who[] = ['anonymous', 'viewer', 'analyst', 'admin'];
 
 /** Every route of the API with the least role that may call it. */
+/** A scan id no scan has. */
+const SCAN_ID = '00000000-0000-4000-8000-000000000000';
+
 const MATRIX: { method: string; path: string; route: string; needs: Who; body?: unknown }[] = [
   { method: 'GET', path: '/api/traffic', route: '/api/traffic', needs: 'viewer' },
   { method: 'GET', path: '/api/flows', route: '/api/flows', needs: 'viewer' },
@@ -97,6 +100,16 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     needs: 'admin',
     body: { enabled: true },
   },
+  {
+    method: 'POST',
+    path: '/api/scans',
+    route: '/api/scans',
+    needs: 'analyst',
+    body: { targets: ['127.0.0.1'], ports: '22' },
+  },
+  { method: 'GET', path: '/api/scans', route: '/api/scans', needs: 'viewer' },
+  { method: 'GET', path: `/api/scans/${SCAN_ID}`, route: '/api/scans/{id}', needs: 'viewer' },
+  { method: 'POST', path: `/api/scans/${SCAN_ID}/cancel`, route: '/api/scans/{id}/cancel', needs: 'analyst' },
   { method: 'GET', path: '/api/backups', route: '/api/backups', needs: 'admin' },
   { method: 'POST', path: '/api/backup/create', route: '/api/backup/create', needs: 'admin' },
   {

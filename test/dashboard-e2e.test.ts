@@ -5,9 +5,10 @@
  * it live. The first admin is made in the browser with the setup token the server printed, signs
  * in, watches the overview's counters move and the scan's alert appear, acknowledges it, opens
  * the flows behind the chart, blocks the scanner (dry-run firewall) and finds the block in the
- * firewall page and the audit log, and makes and restores a backup. A viewer sees no admin
- * control, and the API refuses them anyway. Every page is saved as a screenshot in
- * test-results/screenshots.
+ * firewall page and the audit log, makes and restores a backup, and scans this host's loopback
+ * (ports 1-1024 and those of the machine's database and cache services) to show the Scanner's
+ * list and report. A viewer sees no admin control (nor the New scan form, nor Close port), and
+ * the API refuses them anyway. Every page is saved as a screenshot in test-results/screenshots.
  */
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +53,7 @@ describeUnlessMissing(
     let browser: Browser | undefined;
     let page: Page;
     let alertPath: string;
+    let scanPath: string;
     let setupToken: string;
 
     async function shot(name: string, on: Page = page): Promise<void> {
@@ -248,6 +250,35 @@ describeUnlessMissing(
       expect(actions.find((a) => a.action === 'backup.restore')).toMatchObject({ outcome: 'ok' });
     });
 
+    it("scans this host's loopback and shows the scan list and its report", async () => {
+      const token = await adminToken();
+      const started = await api('POST', '/api/scans', {
+        token,
+        body: { targets: ['127.0.0.1'], ports: '1-1024,3306,5432,6379' },
+      });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const scanId = (started.body as { id: string }).id;
+      scanPath = `/scans/${scanId}`;
+      // A connect scan of 1,024 loopback ports ends in seconds; the deadline only bounds a hang.
+      const deadline = Date.now() + 60_000;
+      let scan: { status: string; error?: string | null } = { status: 'queued' };
+      while ((scan.status === 'queued' || scan.status === 'running') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        scan = (await api('GET', `/api/scans/${scanId}`, { token })).body as typeof scan;
+      }
+      expect(scan, JSON.stringify(scan)).toMatchObject({ status: 'done' });
+      await page.goto(`${server.url}/scans`);
+      await page
+        .getByRole('table', { name: 'Scans' })
+        .getByRole('link', { name: '127.0.0.1' })
+        .first()
+        .waitFor();
+      await shot('scanner');
+      await page.goto(`${server.url}${scanPath}`);
+      await page.getByRole('region', { name: 'Host 127.0.0.1' }).waitFor();
+      await shot('scan-report');
+    });
+
     it('shows a viewer no admin controls, and the API refuses them anyway', async () => {
       const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
       const phone = await context.newPage();
@@ -268,6 +299,13 @@ describeUnlessMissing(
         for (const action of ['Add rule', 'Edit', 'Remove']) {
           await expect(phone.getByRole('button', { name: action }).count()).resolves.toBe(0);
         }
+        await phone.goto(`${server.url}/scans`);
+        await phone.getByRole('table', { name: 'Scans' }).waitFor();
+        await expect(phone.getByRole('region', { name: 'New scan' }).count()).resolves.toBe(0);
+        await expect(phone.getByRole('button', { name: 'Start scan' }).count()).resolves.toBe(0);
+        await phone.goto(`${server.url}${scanPath}`);
+        await phone.getByRole('region', { name: 'Host 127.0.0.1' }).waitFor();
+        await expect(phone.getByRole('button', { name: 'Close port' }).count()).resolves.toBe(0);
         await phone.goto(`${server.url}/backups`);
         await phone.getByText('Not for your role').waitFor();
       } finally {
@@ -287,8 +325,9 @@ describeUnlessMissing(
           token,
           body: { username: 'mal', password: GOOD_PASSWORD, role: 'admin' },
         }),
+        api('POST', '/api/scans', { token, body: { targets: ['127.0.0.1'] } }),
       ]);
-      expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+      expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
     });
 
     it('saves a screenshot of every page', async () => {

@@ -18,6 +18,8 @@ export const ALERT_TYPES = [
   // Raised by live capture about itself: packets lost, or a time without capture.
   'capture_loss',
   'capture_gap',
+  // Raised by the port scanner: a port found open that the previous run of the scan found closed.
+  'exposure',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 

@@ -17,6 +17,7 @@ import type { BackupService } from './routes/backup-routes.js';
 import type { CaptureView } from './routes/capture-routes.js';
 import type { AdminSessions } from '../respond/admin-sessions.js';
 import type { FirewallService } from '../respond/firewall-service.js';
+import type { ScanService } from '../scan/scan-service.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -52,6 +53,8 @@ export interface ApiDeps {
   ingest?: () => IngestStats;
   /** The host firewall's rules and blocking policy (the firewall routes answer NOT_FOUND without it). */
   firewall?: FirewallService;
+  /** Port scans started from the API (the scan routes answer NOT_FOUND for starting one without it). */
+  scans?: ScanService;
   /** Where signed-in admins are connected from: never blocked. */
   adminSessions?: AdminSessions;
   /**

@@ -31,6 +31,7 @@ import { registerFirewallRoutes } from './routes/firewall-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
 import { registerCaptureRoutes } from './routes/capture-routes.js';
+import { registerScanRoutes } from './routes/scan-routes.js';
 import { pageFallback, registerWebFiles } from './web-app.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
@@ -133,6 +134,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerBackupRoutes(app, deps);
   registerCaptureRoutes(app, deps);
   registerSettingsRoutes(app, deps);
+  registerScanRoutes(app, deps);
   if (deps.webRoot !== undefined) await registerWebFiles(app, deps.webRoot);
   await app.ready();
   return app;

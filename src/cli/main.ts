@@ -7,32 +7,35 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { describeError, FlowTrackError } from '../util/errors.js';
-import { analyzeCommand } from './analyze-command.js';
-import { detectorsCommand } from './detectors-command.js';
-import { configCommand } from './config-command.js';
-import { dbCommand } from './db-command.js';
-import { serveCommand } from './serve-command.js';
-import { userCommand } from './user-command.js';
-import { backupCommand } from './backup-command.js';
-import { interfacesCommand } from './interfaces-command.js';
-import { firewallCommand } from './firewall-command.js';
-
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-function buildProgram(): Command {
-  return new Command('flowtrack')
+/**
+ * Each subcommand's module, loaded only when needed: the server's modules (Fastify, the
+ * databases' drivers, the pipeline) take a third of a second to load, which a quick
+ * `flowtrack scan` or `flowtrack analyze` need not pay. Help and unknown commands load all.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve-command.js')).serveCommand(),
+  analyze: async () => (await import('./analyze-command.js')).analyzeCommand(),
+  interfaces: async () => (await import('./interfaces-command.js')).interfacesCommand(),
+  detectors: async () => (await import('./detectors-command.js')).detectorsCommand(),
+  config: async () => (await import('./config-command.js')).configCommand(),
+  user: async () => (await import('./user-command.js')).userCommand(),
+  db: async () => (await import('./db-command.js')).dbCommand(),
+  backup: async () => (await import('./backup-command.js')).backupCommand(),
+  firewall: async () => (await import('./firewall-command.js')).firewallCommand(),
+  scan: async () => (await import('./scan-command.js')).scanCommand(),
+};
+
+async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const program = new Command('flowtrack')
     .description('FlowTrack: network security monitor and traffic analyser')
     .version(version)
-    .showHelpAfterError('(run with --help for usage)')
-    .addCommand(serveCommand())
-    .addCommand(analyzeCommand())
-    .addCommand(interfacesCommand())
-    .addCommand(detectorsCommand())
-    .addCommand(configCommand())
-    .addCommand(userCommand())
-    .addCommand(dbCommand())
-    .addCommand(backupCommand())
-    .addCommand(firewallCommand());
+    .showHelpAfterError('(run with --help for usage)');
+  const name = argv[2];
+  const only = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+  for (const command of await Promise.all(only.map((n) => COMMANDS[n]!()))) program.addCommand(command);
+  return program;
 }
 
 async function main(): Promise<void> {
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
     throw err;
   });
   try {
-    await buildProgram().parseAsync(process.argv);
+    await (await buildProgram(process.argv)).parseAsync(process.argv);
   } catch (err) {
     process.stderr.write(`flowtrack: ${describeError(err)}\n`);
     if (!(err instanceof FlowTrackError))

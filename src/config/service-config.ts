@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { ALERT_TYPES, SEVERITIES } from '../alerts/alert.js';
 import { DETECTOR_FACTORIES } from '../detect/detector-registry.js';
 import { parseSource } from '../respond/firewall-backend.js';
+import { DEFAULT_ALLOWED_NETWORKS, scopeFrom } from '../scan/scan-scope.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 
 const MiB = 1024 * 1024;
@@ -286,6 +287,42 @@ export const serviceConfigSchema = z.strictObject({
           maxPerMinute: whole(1, 10_000).default(60),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** The port scanner (src/scan): where it may look, how fast, and what it scans by itself. */
+  scan: z
+    .strictObject({
+      /**
+       * The networks scans may target: addresses and prefixes, `local` (this host's own
+       * addresses and loopback) and `connected` (the networks of its interfaces).
+       */
+      allowedNetworks: z
+        .array(
+          z.string().superRefine((text, ctx) => {
+            try {
+              scopeFrom({ allowedNetworks: [text] }, {});
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            }
+          }),
+        )
+        .min(1)
+        .default([...DEFAULT_ALLOWED_NETWORKS]),
+      /** New probes a second at most, over all hosts of a scan. */
+      maxRate: whole(1, 1_000_000).default(100_000),
+      /** Scans the server runs by itself, each every `every` (a duration such as 1h or 1d). */
+      schedules: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash and underscore, at most 64'),
+            targets: z.array(z.string().min(1)).min(1),
+            /** Port list as for `flowtrack scan -p` (default: the top TCP ports). */
+            ports: z.string().optional(),
+            udp: z.boolean().default(false),
+            every: durationText.refine((d) => d !== 'permanent', 'must be a duration such as 1h or 1d'),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */

@@ -35,6 +35,8 @@ export interface PipelineServiceOptions {
   writer: () => IngestWriter;
   /** Each live alert as it is raised and updated (the blocking policy). */
   onAlert?: (alert: Alert) => void;
+  /** True for an alert about FlowTrack's own doing (its port scans): dropped, not stored or shown. */
+  isOwnAlert?: (alert: Alert) => boolean;
   feed: LiveFeed;
   logger: Logger;
   print: (line: string) => void;
@@ -45,6 +47,8 @@ export class PipelineService implements CaptureView {
   private pipeline: LivePipeline | null = null;
   private lastSecond: LiveSecond | null = null;
   private captureStatus: CaptureStatus[] = [];
+  /** Ids of alerts about FlowTrack's own scans (bounded: cleared at 10,000). */
+  private readonly ownAlerts = new Set<string>();
   private readonly evidenceDir: string;
 
   constructor(private readonly options: PipelineServiceOptions) {
@@ -127,6 +131,17 @@ export class PipelineService implements CaptureView {
         this.takeFlows(writer, m.flows.length);
         break;
       case 'alert':
+        // Once taken for FlowTrack's own, every later update of that alert is too.
+        if (this.ownAlerts.has(m.alert.id)) break;
+        if (this.options.isOwnAlert?.(m.alert)) {
+          if (this.ownAlerts.size >= 10_000) this.ownAlerts.clear();
+          this.ownAlerts.add(m.alert.id);
+          logger.info(
+            { alert: m.alert.id, type: m.alert.type, src: m.alert.src, dst: m.alert.dst },
+            "alert left out: it is about FlowTrack's own port scan",
+          );
+          break;
+        }
         writer.enqueueAlert(m.alert);
         feed.publishAlert(m.alert);
         // Live alerts only: a replayed capture's attackers are history, not hosts to block now.

@@ -39,6 +39,8 @@ import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { AdminSessions } from '../respond/admin-sessions.js';
 import { FirewallService, type ReconcileReport } from '../respond/firewall-service.js';
 import { leftovers, openFirewall } from '../respond/open-firewall.js';
+import { scopeFrom } from '../scan/scan-scope.js';
+import { ScanService } from '../scan/scan-service.js';
 
 const DAY_MS = 86_400_000;
 
@@ -203,6 +205,22 @@ export async function startServer(
     const reconciled = await firewall.start();
     closers.push(() => firewall.stop());
     print(describeFirewall(firewall, reconciled));
+    const scans = new ScanService({
+      scans: () => store.scans,
+      audit: (event) => store.audit.append(event),
+      raiseAlert: async (alert) => {
+        await store.alerts.upsertAlerts([alert], now());
+        feed.publishAlert(alert);
+      },
+      // Read again for each scan: interfaces, and with them the connected networks, come and go.
+      scope: () => scopeFrom(config.scan),
+      maxRate: config.scan.maxRate,
+      schedules: config.scan.schedules,
+      now,
+      log: serverLog.logger,
+    });
+    await scans.start();
+    closers.push(() => scans.stop());
     const pipeline = new PipelineService({
       config,
       ...(options.replay !== undefined && {
@@ -210,6 +228,7 @@ export async function startServer(
       }),
       writer: () => writer,
       onAlert: (alert) => firewall.onAlert(alert),
+      isOwnAlert: (alert) => scans.isOwnScanAlert(alert),
       feed,
       logger: serverLog.logger,
       print,
@@ -230,6 +249,7 @@ export async function startServer(
       capture: pipeline,
       backups,
       firewall,
+      scans,
       adminSessions,
       webRoot,
       detection: config.detection,

@@ -53,6 +53,17 @@ export const ROUTES: readonly PageRoute[] = [
     page: page(async () => (await import('./features/firewall/FirewallPage')).FirewallPage),
   },
   {
+    path: '/scans',
+    nav: 'Scanner',
+    role: 'viewer',
+    page: page(async () => (await import('./features/scanner/ScansPage')).ScansPage),
+  },
+  {
+    path: '/scans/:id',
+    role: 'viewer',
+    page: page(async () => (await import('./features/scanner/ScanReportPage')).ScanReportPage),
+  },
+  {
     path: '/logs',
     nav: 'Logs',
     role: 'admin',

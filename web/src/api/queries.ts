@@ -7,16 +7,23 @@ import { useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tan
 import { useApiClient } from './use-api';
 
 /**
- * GETs `path` (null: not yet) and keeps it fresh every `refreshMs` while the page is open. A
- * failed refresh keeps the last answer (`isError` with `data` set) rather than blanking a panel.
+ * GETs `path` (null: not yet) and keeps it fresh every `refreshMs` while the page is open; a
+ * function of the latest answer sets the pace by what it says (a running scan: every second; a
+ * finished one: false, never again). A failed refresh keeps the last answer (`isError` with
+ * `data` set) rather than blanking a panel.
  */
-export function useApiQuery<T>(path: string | null, refreshMs?: number): UseQueryResult<T> {
+export function useApiQuery<T>(
+  path: string | null,
+  refreshMs?: number | ((data: T | undefined) => number | false),
+): UseQueryResult<T> {
   const client = useApiClient();
-  return useQuery({
+  return useQuery<T>({
     queryKey: [path],
     queryFn: ({ signal }) => client.getJson<T>(path ?? '', signal),
     enabled: path !== null,
-    ...(refreshMs !== undefined && { refetchInterval: refreshMs }),
+    ...(refreshMs !== undefined && {
+      refetchInterval: typeof refreshMs === 'number' ? refreshMs : (query) => refreshMs(query.state.data),
+    }),
   });
 }
 

@@ -15,7 +15,15 @@ import { QueryView } from '../../components/QueryView';
 import { formatCount, formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { AlertActions } from './AlertActions';
-import { counterLabel, flowsPath, formatDuration, formatFigure, hostPath, microsToMs } from './alert-format';
+import {
+  counterLabel,
+  exposureScanPath,
+  flowsPath,
+  formatDuration,
+  formatFigure,
+  hostPath,
+  microsToMs,
+} from './alert-format';
 import type { AlertDetail, CreatedFirewallRule } from './alert-types';
 import { AlertStatusTag, SeverityTag } from './AlertTags';
 import { BlockSource } from './BlockSource';
@@ -56,6 +64,7 @@ function AlertView({ alert }: { alert: AlertDetail }) {
   const start = microsToMs(alert.start);
   const end = microsToMs(alert.end);
   const src = alert.src;
+  const scanPath = exposureScanPath(alert);
   return (
     <>
       <header className="page-header">
@@ -121,6 +130,7 @@ function AlertView({ alert }: { alert: AlertDetail }) {
           </Fact>
         </dl>
         <div className="alert-next">
+          {scanPath !== null && <Link to={scanPath}>The scan that found it</Link>}
           <Link to={flowsPath(alert)}>Flows behind this alert</Link>
           {/* The packets (payloads included) are for analysts: the API refuses viewers. */}
           {canDownload && <EvidenceDownload alertId={alert.id} />}

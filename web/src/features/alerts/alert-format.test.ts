@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { counterLabel, flowsPath, formatDuration, formatFigure, hostPath, microsToMs } from './alert-format';
+import {
+  counterLabel,
+  exposureScanPath,
+  flowsPath,
+  formatDuration,
+  formatFigure,
+  hostPath,
+  microsToMs,
+} from './alert-format';
 
 describe('alert formatting', () => {
   it('turns packet times (µs) into epoch ms, rounding down', () => {
@@ -42,5 +50,15 @@ describe('alert formatting', () => {
       '/flows?address=198.51.100.1&from=1700000000000&to=1700000004501',
     );
     expect(flowsPath({ ...alert, src: null, dst: null })).toBe('/flows?from=1700000000000&to=1700000004501');
+  });
+
+  it('links an exposure alert to the scan that found the port, and nothing else to a scan', () => {
+    const id = 'scan-0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b-192.0.2.7-tcp-6379';
+    expect(exposureScanPath({ type: 'exposure', id })).toBe('/scans/0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b');
+    expect(
+      exposureScanPath({ type: 'exposure', id: 'scan-0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b-::1-udp-53' }),
+    ).toBe('/scans/0f8e2c1a-5b6d-4e7f-8a9b-0c1d2e3f4a5b');
+    expect(exposureScanPath({ type: 'port_scan', id })).toBeNull();
+    expect(exposureScanPath({ type: 'exposure', id: 'exposure-7' })).toBeNull();
   });
 });

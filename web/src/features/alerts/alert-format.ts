@@ -70,3 +70,17 @@ export function flowsPath(alert: {
     to: Math.ceil(alert.end / 1000),
   })}`;
 }
+
+const SCAN_ALERT_ID = /^scan-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-/i;
+
+/**
+ * The Scanner's page of the scan that raised an `exposure` alert (a port found newly open), or
+ * null for any other alert. The scan service names those alerts
+ * `scan-<scan id>-<address>-<protocol>-<port>` (src/scan/scan-service.ts exposureAlert); an id of
+ * another shape gives no link rather than a wrong one.
+ */
+export function exposureScanPath(alert: { type: string; id: string }): string | null {
+  if (alert.type !== 'exposure') return null;
+  const scanId = SCAN_ALERT_ID.exec(alert.id)?.[1];
+  return scanId === undefined ? null : `/scans/${scanId}`;
+}

@@ -20,6 +20,7 @@ export const ALERT_TYPES = [
   'traffic_anomaly',
   'capture_loss',
   'capture_gap',
+  'exposure',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
