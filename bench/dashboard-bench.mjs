@@ -38,7 +38,9 @@
  * removed and stopped on exit, on error and on Ctrl-C.
  *
  * Usage: npm run build && node bench/dashboard-bench.mjs [--flows N] [--alerts N] [--minutes M]
- *          [--loads N] [--seed N] [--parts seed,overview,heap,bundle]
+ *          [--loads N] [--seed N] [--parts seed,overview,heap,bundle] [--snapshots DIR]
+ *        --snapshots DIR: heap snapshots of the page at minutes 5 and the last into DIR
+ *        (compare them with bench/heap-diff.mjs)
  */
 
 import { Buffer } from 'node:buffer';
@@ -78,7 +80,7 @@ const VIEWPORT = { width: 1366, height: 860 };
 
 const USAGE =
   'usage: node bench/dashboard-bench.mjs [--flows N] [--alerts N] [--minutes M] [--loads N] [--seed N]\n' +
-  '         [--parts seed,overview,heap,bundle]';
+  '         [--parts seed,overview,heap,bundle] [--snapshots DIR]';
 
 function parseArgs(argv) {
   const opts = {
@@ -99,6 +101,7 @@ function parseArgs(argv) {
     if (a === '--flows') opts.flows = number(1000);
     else if (a === '--alerts') opts.alerts = number(0);
     else if (a === '--minutes') opts.minutes = number(1);
+    else if (a === '--snapshots') opts.snapshots = argv[++i] ?? '';
     else if (a === '--loads') opts.loads = number(1);
     else if (a === '--seed') opts.seed = number(0);
     else if (a === '--parts') {
@@ -1175,6 +1178,17 @@ function fitLine(xs, ys) {
   return { slope, sd };
 }
 
+/** A heap snapshot of the page through CDP, written to `file` (after the GC above). */
+async function writeHeapSnapshot(cdp, file) {
+  const chunks = [];
+  const onChunk = (event) => chunks.push(event.chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  await cdp.send('HeapProfiler.enable');
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  writeFileSync(file, chunks.join(''));
+}
+
 async function measureLiveHeap(dataDir, tmp, opts) {
   // Time to start the server and sign in before the series, and a margin at the end.
   const leadSeconds = 60;
@@ -1224,6 +1238,11 @@ async function measureLiveHeap(dataDir, tmp, opts) {
       packetsShown: (await packetsFigure.innerText()).trim(),
     };
     samples.push(sample);
+    if (opts.snapshots && (minute === 5 || minute === opts.minutes)) {
+      const file = join(opts.snapshots, `heap-minute-${minute}.heapsnapshot`);
+      await writeHeapSnapshot(cdp, file);
+      log(`heap snapshot of minute ${minute}: ${file}`);
+    }
     log(
       `minute ${minute}: JS heap ${kib(sample.usedJsHeap)} (CDP ${kib(sample.cdpHeapUsed)}), ` +
         `${sample.nodes} DOM nodes, ${sample.listeners} listeners; the page shows ${sample.packetsShown}`,

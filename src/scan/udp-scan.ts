@@ -94,6 +94,7 @@ function probePort(job: Job, options: UdpScanOptions): Promise<PortResult> {
   const base = { address: job.target.address, protocol: 'udp' as const, port: job.port };
   return new Promise((resolve) => {
     let socket: Socket | null = createSocket(job.target.family === 6 ? 'udp6' : 'udp4');
+    const unconnected = answersFromAnotherPort(probes);
     let sends = 0;
     let timer: NodeJS.Timeout | null = null;
     let sentAt = 0;
@@ -118,13 +119,18 @@ function probePort(job: Job, options: UdpScanOptions): Promise<PortResult> {
       if (!socket) return;
       sends++;
       sentAt = performance.now();
-      for (const probe of probes) socket.send(probe.payload);
+      for (const probe of probes) {
+        if (unconnected) socket.send(probe.payload, job.port, job.target.address);
+        else socket.send(probe.payload);
+      }
       timer = setTimeout(() => {
         if (sends <= retries) send();
         else settle({ ...base, state: 'open|filtered', reason: 'no-response' });
       }, timeoutMs);
     };
-    socket.on('message', (reply) => {
+    socket.on('message', (reply, from) => {
+      // Unconnected (TFTP, below): only the target's answers count.
+      if (from.address !== job.target.address) return;
       const rttMs = Math.round((performance.now() - sentAt) * 1000) / 1000;
       const service = recognize(probes, reply);
       settle({ ...base, state: 'open', reason: 'udp-response', rttMs, ...(service && { service }) });
@@ -136,10 +142,20 @@ function probePort(job: Job, options: UdpScanOptions): Promise<PortResult> {
         settle({ ...base, state: 'filtered', reason: 'host-unreach', rttMs });
       else settle({ ...base, state: 'open|filtered', reason: `error-${err.code ?? 'unknown'}` });
     });
-    socket.connect(job.port, job.target.address, () => {
-      send();
-    });
+    if (unconnected) {
+      // A TFTP server answers from a new port, which a connected socket never receives; the
+      // price of listening unconnected is that ICMP port unreachable is not seen either, so a
+      // closed TFTP port is open|filtered here (nmap's raw sockets see both).
+      socket.bind(0, send);
+    } else {
+      socket.connect(job.port, job.target.address, send);
+    }
   });
+}
+
+/** Probes whose server answers from another port than the one asked (TFTP). */
+function answersFromAnotherPort(probes: readonly UdpProbe[]): boolean {
+  return probes.some((p) => p.name.startsWith('tftp'));
 }
 
 /** The service the reply names, from the first probe that recognises it. */
