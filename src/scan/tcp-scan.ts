@@ -38,7 +38,11 @@ export interface TcpScanOptions {
   minTimeoutMs?: number;
   /** Attempts in flight over all hosts (default 1024). */
   maxInFlight?: number;
-  /** Largest window of one host (default 512). */
+  /**
+   * Largest window of one host (default 128, per thread). More attempts at once only queue in the
+   * kernel: over a veth pair, two threads scanned 65,535 ports in 0.82-0.99 s with windows of 64
+   * or 128 and in 0.97-1.09 s with 512.
+   */
   maxHostWindow?: number;
   /** New attempts a second over all hosts (default: unlimited). */
   ratePerSecond?: number;
@@ -84,7 +88,7 @@ export async function scanTcp(
   const connector = options.connector ?? tcpConnector();
   const maxTimeout = options.maxTimeoutMs ?? 1000;
   const minTimeout = Math.min(options.minTimeoutMs ?? 100, maxTimeout);
-  const maxHostWindow = options.maxHostWindow ?? 512;
+  const maxHostWindow = options.maxHostWindow ?? 128;
   const retries = options.retries ?? 1;
   const rate = options.ratePerSecond ?? Infinity;
   let maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
