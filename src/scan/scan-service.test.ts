@@ -72,6 +72,15 @@ describe('ScanService', () => {
     throw new Error(`scan ${id} did not end`);
   }
 
+  async function waitForScan(find: () => Promise<ScanRecord | null>): Promise<ScanRecord> {
+    for (let i = 0; i < 200; i++) {
+      const scan = await find();
+      if (scan) return scan;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('no scan appeared');
+  }
+
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flowtrack-scan-service-'));
     store = await openStore(join(dir, 'store.db'));
@@ -120,6 +129,32 @@ describe('ScanService', () => {
     expect(await store.alerts.findById(alerts[0]!.id)).not.toBeNull();
     expect(audits.filter((a) => a.action === 'scan.start').map((a) => a.outcome)).toEqual(['ok', 'ok']);
   }, 30_000);
+
+  it('runs a configured schedule at start, and not again before its interval has passed', async () => {
+    const scheduled = make({
+      schedules: [{ name: 'nightly', targets: ['127.0.0.1'], ports: '1', udp: false, every: '1d' }],
+    });
+    await scheduled.start();
+    try {
+      const first = await waitForScan(() => store.scans.lastRunOf('nightly'));
+      expect(first).toMatchObject({
+        requestedBy: 'schedule:nightly',
+        schedule: 'nightly',
+        targets: ['127.0.0.1'],
+      });
+      expect(await ended(first.id)).toMatchObject({ status: 'done' });
+      // A second start within the day finds the last run and leaves it.
+      const again = make({
+        schedules: [{ name: 'nightly', targets: ['127.0.0.1'], ports: '1', udp: false, every: '1d' }],
+      });
+      await again.start();
+      await new Promise((r) => setTimeout(r, 200));
+      await again.stop();
+      expect((await store.scans.listScans({ schedule: 'nightly' })).items).toHaveLength(1);
+    } finally {
+      await scheduled.stop();
+    }
+  });
 
   it('refuses targets outside the allowed networks before storing anything, and audits the refusal', async () => {
     await expect(service.submit({ targets: ['192.0.2.7'], ports: '80' }, ALICE)).rejects.toMatchObject({
