@@ -12,7 +12,7 @@
 import { networkInterfaces } from 'node:os';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { assessAll, loadExposureRules, usualService } from './exposure.js';
-import { outsideScope, type ScanScope } from './scan-scope.js';
+import { outOfScopeError, outsideScope, type ScanScope } from './scan-scope.js';
 import { parseTargets } from './scan-targets.js';
 import type { Finding, PortResult, PortState, ScanTarget, ScanProtocol } from './scan-types.js';
 import { scanTcp, scanTcpInWorkers } from './tcp-scan.js';
@@ -89,16 +89,7 @@ export async function runScan(request: ScanRequest, deps: ScanDeps): Promise<Sca
   const engine = request.engine ?? 'flowtrack';
   const targets = await parseTargets(request.targets, deps.resolve ? { resolve: deps.resolve } : {});
   const outside = outsideScope(targets, deps.scope);
-  if (outside.length > 0) {
-    const shown = outside
-      .slice(0, 5)
-      .map((t) => t.address)
-      .join(', ');
-    throw new FlowTrackError(
-      ErrorCode.FORBIDDEN,
-      `${outside.length} target address(es) are outside the networks this host may scan (${shown}${outside.length > 5 ? ', ...' : ''}): an admin allows networks with scan.allowedNetworks (default: this host and its directly connected networks)`,
-    );
-  }
+  if (outside.length > 0) throw outOfScopeError(outside, 'this host');
   if (request.tcpPorts.length === 0 && request.udpPorts.length === 0) {
     throw new FlowTrackError(ErrorCode.BAD_REQUEST, 'no ports to scan: give -p with TCP or UDP ports');
   }

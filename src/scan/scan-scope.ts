@@ -94,6 +94,21 @@ export function outsideScope(targets: readonly ScanTarget[], scope: ScanScope): 
   return targets.filter((t) => !covers(t.address));
 }
 
+/**
+ * The refusal of a scan whose targets `outside` lie outside the scope (FORBIDDEN), naming the
+ * first five; `scanner` says who may not scan them ("this host", "this server").
+ */
+export function outOfScopeError(outside: readonly ScanTarget[], scanner: string): FlowTrackError {
+  const shown = outside
+    .slice(0, 5)
+    .map((t) => t.address)
+    .join(', ');
+  return new FlowTrackError(
+    ErrorCode.FORBIDDEN,
+    `${outside.length} target address(es) are outside the networks ${scanner} may scan (${shown}${outside.length > 5 ? ', ...' : ''}): an admin allows networks with scan.allowedNetworks (default: this host and its directly connected networks)`,
+  );
+}
+
 /** The scope as an admin would write it: 10.1.2.0/24, 192.0.2.7, ::1. */
 export function describeScope(scope: ScanScope): string[] {
   return scope.allowed.map((s) => (s.len === (s.family === 4 ? 32 : 128) ? s.addr : `${s.addr}/${s.len}`));

@@ -22,7 +22,7 @@ import type { ScanRecord, ScanRepository } from '../store/scan-repository.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { portsToScan } from './port-list.js';
 import { isLocalAddress, runScan, type ScanEngine, type ScanReport } from './port-scanner.js';
-import { outsideScope, type ScanScope } from './scan-scope.js';
+import { outOfScopeError, outsideScope, type ScanScope } from './scan-scope.js';
 import { parseTargets } from './scan-targets.js';
 import { RISKS, type Finding } from './scan-types.js';
 
@@ -84,6 +84,8 @@ const SEVERITY_OF_RISK: Record<Finding['risk'], Severity> = {
 
 interface Queued {
   id: string;
+  /** The targets' addresses as submit resolved them. */
+  addresses: string[];
   order: Required<Pick<ScanOrder, 'targets'>> & ScanOrder;
   tcpPorts: number[];
   udpPorts: number[];
@@ -146,13 +148,7 @@ export class ScanService {
     const outside = outsideScope(targets, this.options.scope());
     if (outside.length > 0) {
       await this.audit(actor, 'scan.start', order.targets.join(','), { ...order }, 'denied');
-      throw new FlowTrackError(
-        ErrorCode.FORBIDDEN,
-        `${outside.length} target address(es) are outside the networks this server may scan (${outside
-          .slice(0, 5)
-          .map((t) => t.address)
-          .join(', ')}): an admin allows networks with scan.allowedNetworks`,
-      );
+      throw outOfScopeError(outside, 'this server');
     }
     const id = randomUUID();
     const request = {
@@ -175,6 +171,7 @@ export class ScanService {
     await this.audit(actor, 'scan.start', id, { targets: order.targets, ...request }, 'ok');
     this.queue.push({
       id,
+      addresses: targets.map((t) => t.address),
       order: { ...order, tcp, udp },
       tcpPorts: ports.tcp,
       udpPorts: ports.udp,
@@ -233,12 +230,8 @@ export class ScanService {
     const { now, log } = this.options;
     const scans = this.options.scans();
     await scans.markRunning(job.id, now());
-    const addresses = new Set<string>();
+    for (const address of job.addresses) this.ownTargets.set(address, null);
     try {
-      for (const t of await parseTargets(job.order.targets)) {
-        addresses.add(t.address);
-        this.ownTargets.set(t.address, null);
-      }
       const report = await (this.options.run ?? runScan)(
         {
           targets: job.order.targets,
@@ -286,7 +279,7 @@ export class ScanService {
       });
     } finally {
       const until = now() + OWN_SCAN_GRACE_MS;
-      for (const a of addresses) this.ownTargets.set(a, until);
+      for (const a of job.addresses) this.ownTargets.set(a, until);
       for (const [a, t] of this.ownTargets) if (t !== null && t < now()) this.ownTargets.delete(a);
     }
   }
