@@ -27,6 +27,13 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
   { method: 'GET', path: '/api/anomalies', route: '/api/anomalies', needs: 'viewer' },
   { method: 'GET', path: '/api/anomalies/port_scan-1', route: '/api/anomalies/{id}', needs: 'viewer' },
   { method: 'GET', path: '/api/system_health', route: '/api/system_health', needs: 'viewer' },
+  {
+    method: 'GET',
+    path: '/api/system_health/history',
+    route: '/api/system_health/history',
+    needs: 'viewer',
+  },
+  { method: 'GET', path: '/api/system/sockets', route: '/api/system/sockets', needs: 'analyst' },
   { method: 'GET', path: '/api/auth/me', route: '/api/auth/me', needs: 'viewer' },
   {
     method: 'POST',

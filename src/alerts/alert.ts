@@ -20,6 +20,8 @@ export const ALERT_TYPES = [
   'capture_gap',
   // Raised by the port scanner: a port found open that the previous run of the scan found closed.
   'exposure',
+  // Raised by the system monitor: a vital sign of the host (CPU, memory, a disk...) past its limit.
+  'resource',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 

@@ -18,6 +18,7 @@ import type { CaptureView } from './routes/capture-routes.js';
 import type { AdminSessions } from '../respond/admin-sessions.js';
 import type { FirewallService } from '../respond/firewall-service.js';
 import type { ScanService } from '../scan/scan-service.js';
+import type { SystemView } from './routes/system-routes.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -55,6 +56,8 @@ export interface ApiDeps {
   firewall?: FirewallService;
   /** Port scans started from the API (the scan routes answer NOT_FOUND for starting one without it). */
   scans?: ScanService;
+  /** The host's health and sockets (the system routes answer NOT_FOUND for them without it). */
+  system?: SystemView;
   /** Where signed-in admins are connected from: never blocked. */
   adminSessions?: AdminSessions;
   /**

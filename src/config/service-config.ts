@@ -54,6 +54,26 @@ const durationText = z
   .string()
   .regex(/^([1-9]\d*[smhd]|permanent)$/, 'must be a duration such as 30s, 10m, 1h or 7d, or permanent');
 
+/** A resource alert rule: `clear` must be below `raise`, so a value at the limit cannot flap. */
+function thresholdRule(raise: number, clear: number, forSeconds: number) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      raise: z.number().min(0).max(1e9).default(raise),
+      clear: z.number().min(0).max(1e9).default(clear),
+      forSeconds: whole(0, 86_400).default(forSeconds),
+    })
+    .prefault({})
+    .superRefine((r, ctx) => {
+      if (r.clear >= r.raise)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clear'],
+          message: `must be below raise (${r.raise}), or a value at the limit would raise and clear again and again`,
+        });
+    });
+}
+
 /** Milliseconds of a duration such as 10m; null for permanent. */
 export function durationMs(text: string): number | null {
   const m = /^(\d+)([smhd])$/.exec(text);
@@ -323,6 +343,34 @@ export const serviceConfigSchema = z.strictObject({
           }),
         )
         .default([]),
+    })
+    .prefault({}),
+  /** The host's own health (src/system): how often it is sampled, and when it raises `resource` alerts. */
+  system: z
+    .strictObject({
+      /** Sample the host (CPU, memory, disks, interfaces, processes) and map sockets to processes. */
+      enabled: z.boolean().default(true),
+      /** Seconds between samples. */
+      intervalSeconds: whole(1, 3600).default(2),
+      /** Hours samples are kept at full resolution; minute rollups are kept retention.healthDays. */
+      fullResolutionHours: whole(1, 24 * 31).default(24),
+      /** Read which process owns each socket, and name it on the flows of this host. */
+      processes: z.boolean().default(true),
+      /**
+       * Threshold rules with hysteresis: raised after `forSeconds` at or above `raise`, cleared
+       * after as long below `clear`. Percentages, except interfaceErrors (errors and drops per
+       * second, per interface) and captureDrops (packets capture lost per second, per interface).
+       */
+      alerts: z
+        .strictObject({
+          cpu: thresholdRule(90, 75, 60),
+          memory: thresholdRule(90, 80, 60),
+          swap: thresholdRule(80, 60, 60),
+          disk: thresholdRule(90, 85, 0),
+          interfaceErrors: thresholdRule(10, 1, 30),
+          captureDrops: thresholdRule(100, 1, 10),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */

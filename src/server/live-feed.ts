@@ -1,7 +1,8 @@
 /**
  * What the API streams to open dashboards: once a second the rates of the traffic the pipeline
  * finished (flows, packets and bytes of the flows that ended in that second) and the live view of
- * the packets seen in that second, and each alert when it is raised or grows. Subscribers are bounded; a slow one never holds the pipeline up, since
+ * the packets seen in that second, each alert when it is raised or grows, and the host's health
+ * at each sample. Subscribers are bounded; a slow one never holds the pipeline up, since
  * publishing only counts and calls the subscribers' non-blocking writers.
  */
 
@@ -9,12 +10,15 @@ import type { Alert } from '../alerts/alert.js';
 import type { FlowRow } from '../store/flow-repository.js';
 import type { LiveSecond } from '../live/live-stats.js';
 import type { CaptureStatus } from '../live/pipeline-messages.js';
+import type { HostSample } from '../system/host-sample.js';
 
 export type LiveEvent =
   | { type: 'rates'; at: number; flowsPerSecond: number; packetsPerSecond: number; bytesPerSecond: number }
   | { type: 'alert'; alert: Alert }
   /** Each second of live capture or replay: packet rates, protocol mix, top talkers, capture health. */
-  | { type: 'live'; live: LiveSecond; capture: CaptureStatus[] };
+  | { type: 'live'; live: LiveSecond; capture: CaptureStatus[] }
+  /** Each sample of the host's health (every system.intervalSeconds). */
+  | { type: 'health'; sample: HostSample };
 
 export type LiveSubscriber = (event: LiveEvent) => void;
 
@@ -56,6 +60,10 @@ export class LiveFeed {
 
   publishLive(live: LiveSecond, capture: CaptureStatus[]): void {
     this.emit({ type: 'live', live, capture });
+  }
+
+  publishHealth(sample: HostSample): void {
+    this.emit({ type: 'health', sample });
   }
 
   /** Adds a subscriber; returns its unsubscribe function, or null when the feed is full. */

@@ -16,6 +16,7 @@ import { evidenceFileName, type EvidenceOptions } from '../live/evidence-recorde
 import { LivePipeline } from '../live/live-pipeline.js';
 import type { LiveSecond } from '../live/live-stats.js';
 import type { CaptureStatus, PipelineConfig, WorkerMessage } from '../live/pipeline-messages.js';
+import type { FlowProcess, FlowRow } from '../store/flow-repository.js';
 import type { IngestWriter } from '../store/store-writer.js';
 import { describeError } from '../util/errors.js';
 import type { LiveFeed } from './live-feed.js';
@@ -35,6 +36,8 @@ export interface PipelineServiceOptions {
   writer: () => IngestWriter;
   /** Each live alert as it is raised and updated (the blocking policy). */
   onAlert?: (alert: Alert) => void;
+  /** The process on this host behind a flow, when the system monitor saw its socket. */
+  processOf?: (flow: FlowRow) => FlowProcess | null;
   /** True for an alert about FlowTrack's own doing (its port scans): dropped, not stored or shown. */
   isOwnAlert?: (alert: Alert) => boolean;
   feed: LiveFeed;
@@ -125,6 +128,8 @@ export class PipelineService implements CaptureView {
     switch (m.type) {
       case 'flows':
         for (const flow of m.flows) {
+          // A replayed capture's flows are history: today's sockets say nothing about them.
+          if (!this.options.replay && this.options.processOf) flow.process = this.options.processOf(flow);
           writer.enqueueFlow(flow);
           feed.countFlow(flow);
         }

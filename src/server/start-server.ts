@@ -41,8 +41,14 @@ import { FirewallService, type ReconcileReport } from '../respond/firewall-servi
 import { leftovers, openFirewall } from '../respond/open-firewall.js';
 import { scopeFrom } from '../scan/scan-scope.js';
 import { ScanService } from '../scan/scan-service.js';
+import { HostProbe } from '../system/host-probe.js';
+import { ConnectionOwnerCache, SocketOwners } from '../system/socket-owners.js';
+import { SystemMonitor } from '../system/system-monitor.js';
+import type { ResourceRules } from '../system/resource-rules.js';
+import type { CaptureStatus } from '../live/pipeline-messages.js';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 export interface RunningServer {
   /** Where the API listens, e.g. http://127.0.0.1:8080. */
@@ -221,6 +227,31 @@ export async function startServer(
     });
     await scans.start();
     closers.push(() => scans.stop());
+    const sys = config.system;
+    // Each run's alert ids are its own, as the pipeline's are.
+    const runId = `${now().toString(36)}-`;
+    const monitor: SystemMonitor | null = sys.enabled
+      ? new SystemMonitor({
+          probe: new HostProbe(),
+          sockets: sys.processes ? { reader: new SocketOwners(), owners: new ConnectionOwnerCache() } : null,
+          health: () => store.health,
+          raiseAlert: async (alert) => {
+            await store.alerts.upsertAlerts([alert], now());
+            feed.publishAlert(alert);
+          },
+          resolveAlert: async (alert) => {
+            await store.alerts.upsertAlerts([alert], now());
+            await store.alerts.resolve(alert.id, 'system', now());
+            feed.publishAlert(alert);
+          },
+          capture: (): CaptureStatus[] => pipeline.interfaces(),
+          publish: (sample) => feed.publishHealth(sample),
+          intervalMs: sys.intervalSeconds * 1000,
+          rules: resourceRulesOf(sys.alerts),
+          idPrefix: runId,
+          log: serverLog.logger,
+        })
+      : null;
     const pipeline = new PipelineService({
       config,
       ...(options.replay !== undefined && {
@@ -229,6 +260,7 @@ export async function startServer(
       writer: () => writer,
       onAlert: (alert) => firewall.onAlert(alert),
       isOwnAlert: (alert) => scans.isOwnScanAlert(alert),
+      ...(monitor && { processOf: (flow) => monitor.processOf(flow) }),
       feed,
       logger: serverLog.logger,
       print,
@@ -250,6 +282,15 @@ export async function startServer(
       backups,
       firewall,
       scans,
+      ...(monitor && {
+        system: {
+          latest: () => monitor.latest(),
+          sockets: () => monitor.sockets(),
+          raised: () => monitor.raised(),
+          intervalMs: sys.intervalSeconds * 1000,
+          fullResolutionMs: sys.fullResolutionHours * HOUR_MS,
+        },
+      }),
       adminSessions,
       webRoot,
       detection: config.detection,
@@ -276,7 +317,8 @@ export async function startServer(
         flowsMaxAgeMs: r.flowsDays * DAY_MS,
         rollupsMaxAgeMs: r.flowsDays * DAY_MS,
         alertsMaxAgeMs: r.alertsDays * DAY_MS,
-        healthSamplesMaxAgeMs: r.healthDays * DAY_MS,
+        healthSamplesMaxAgeMs: sys.fullResolutionHours * HOUR_MS,
+        healthRollupsMaxAgeMs: r.healthDays * DAY_MS,
         auditEventsMaxAgeMs: r.auditDays * DAY_MS,
         maxSizeBytes: r.maxDatabaseMB > 0 ? r.maxDatabaseMB * 1024 * 1024 : null,
       },
@@ -303,6 +345,10 @@ export async function startServer(
           `  (paste it in the dashboard, POST it to /api/auth/setup with {"setupToken", "username", "password"}, or run \`flowtrack user add NAME --admin\`)`,
       );
     }
+    if (monitor) {
+      monitor.start();
+      closers.push(() => monitor.stop());
+    }
     pipeline.start();
     closers.push(() => pipeline.stop());
     return { url: address, app, store, setupToken: setup?.token ?? null, firewall, adminSessions, close };
@@ -310,6 +356,18 @@ export async function startServer(
     await close();
     throw err;
   }
+}
+
+/** The configured resource rules under the names the rules module uses. */
+function resourceRulesOf(alerts: ServiceConfig['system']['alerts']): ResourceRules {
+  return {
+    cpu: alerts.cpu,
+    memory: alerts.memory,
+    swap: alerts.swap,
+    disk: alerts.disk,
+    interface_errors: alerts.interfaceErrors,
+    capture_drops: alerts.captureDrops,
+  };
 }
 
 /** The start-up line about the firewall: what enforces the rules, and what reconciling changed. */

@@ -41,6 +41,9 @@ export class StoreHolder implements Store {
   get scans() {
     return this.current.scans;
   }
+  get health() {
+    return this.current.health;
+  }
   get settings() {
     return this.current.settings;
   }

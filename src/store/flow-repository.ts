@@ -44,6 +44,15 @@ export interface FlowRow {
   tcpFlagsToClient: string;
   state: string;
   endReason: string;
+  /** The process on this host behind the flow, when the system monitor saw its socket. */
+  process?: FlowProcess | null;
+}
+
+/** Which process on this host made or accepted a flow: "curl, pid 4242, user alice". */
+export interface FlowProcess {
+  pid: number;
+  name: string;
+  user: string;
 }
 
 /** A flow as the store gives it back. */
@@ -879,6 +888,9 @@ export function flowColumnsOf(row: FlowRow): Omit<FlowsTable, 'id'> {
     tcp_flags_to_client: row.tcpFlagsToClient,
     state: row.state,
     end_reason: row.endReason,
+    process_pid: row.process?.pid ?? null,
+    process_name: row.process?.name ?? null,
+    process_user: row.process?.user ?? null,
   };
 }
 
@@ -901,5 +913,9 @@ function storedFlowOf(row: { id: number } & Omit<FlowsTable, 'id'>): StoredFlow 
     tcpFlagsToClient: row.tcp_flags_to_client,
     state: row.state,
     endReason: row.end_reason,
+    // Only where one was seen, so a flow without reads as it was inserted.
+    ...(row.process_pid !== null && {
+      process: { pid: row.process_pid, name: row.process_name ?? '', user: row.process_user ?? '' },
+    }),
   };
 }

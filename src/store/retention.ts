@@ -1,6 +1,6 @@
 /**
  * Retention: deletes flows, rollups (of hosts, with their hour and day totals, and of ports),
- * alerts, health samples and audit events older than their configured ages, then, while the
+ * alerts, health samples and their rollups, and audit events older than their configured ages, then, while the
  * database is over its size limit, the oldest flows in batches, and refreshes the planner
  * statistics of what it deleted from.
  * Flows go in batches so that SQLite's single writer is never held for long (the store writer
@@ -20,7 +20,10 @@ export interface RetentionPolicy {
   flowsMaxAgeMs?: number | null;
   rollupsMaxAgeMs?: number | null;
   alertsMaxAgeMs?: number | null;
+  /** The host's full-resolution health samples (a day by default). */
   healthSamplesMaxAgeMs?: number | null;
+  /** Their minute rollups. */
+  healthRollupsMaxAgeMs?: number | null;
   auditEventsMaxAgeMs?: number | null;
   /** Oldest flows go while the database's data exceeds this; null or absent: no limit. */
   maxSizeBytes?: number | null;
@@ -39,6 +42,7 @@ export interface RetentionResult {
   portRollups: number;
   alerts: number;
   healthSamples: number;
+  healthRollups: number;
   auditEvents: number;
   /** Flows deleted for the size limit (besides those deleted for their age). */
   flowsForSize: number;
@@ -75,6 +79,7 @@ export async function runRetention(
   const rollupsCutoff = cutoffMs('rollupsMaxAgeMs', policy.rollupsMaxAgeMs);
   const alertsCutoff = cutoffMs('alertsMaxAgeMs', policy.alertsMaxAgeMs);
   const healthCutoff = cutoffMs('healthSamplesMaxAgeMs', policy.healthSamplesMaxAgeMs);
+  const healthRollupsCutoff = cutoffMs('healthRollupsMaxAgeMs', policy.healthRollupsMaxAgeMs);
   const auditCutoff = cutoffMs('auditEventsMaxAgeMs', policy.auditEventsMaxAgeMs);
   const db = store.db;
   const result: RetentionResult = {
@@ -85,6 +90,7 @@ export async function runRetention(
     portRollups: 0,
     alerts: 0,
     healthSamples: 0,
+    healthRollups: 0,
     auditEvents: 0,
     flowsForSize: 0,
     dataBytes: 0,
@@ -118,6 +124,13 @@ export async function runRetention(
   if (healthCutoff !== null) {
     const r = await db.deleteFrom('health_samples').where('ts_ms', '<', healthCutoff).executeTakeFirst();
     result.healthSamples = Number(r.numDeletedRows);
+  }
+  if (healthRollupsCutoff !== null) {
+    const r = await db
+      .deleteFrom('health_rollups')
+      .where('minute_ms', '<', healthRollupsCutoff)
+      .executeTakeFirst();
+    result.healthRollups = Number(r.numDeletedRows);
   }
   if (auditCutoff !== null) {
     const r = await db.deleteFrom('audit_events').where('ts_ms', '<', auditCutoff).executeTakeFirst();
@@ -153,6 +166,7 @@ function deletedFrom(result: RetentionResult): string[] {
     ['port_rollups', result.portRollups],
     ['alerts', result.alerts],
     ['health_samples', result.healthSamples],
+    ['health_rollups', result.healthRollups],
     ['audit_events', result.auditEvents],
   ];
   return counts.filter(([, n]) => n > 0).map(([table]) => table);

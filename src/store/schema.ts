@@ -29,6 +29,10 @@ export interface FlowsTable {
   tcp_flags_to_client: string;
   state: string;
   end_reason: string;
+  /** The process on this host that owned the flow's socket (migration 0007); null when not seen. */
+  process_pid: number | null;
+  process_name: string | null;
+  process_user: string | null;
 }
 
 export interface FlowRollupsTable {
@@ -161,15 +165,42 @@ export interface ScansTable {
   max_risk: 'info' | 'low' | 'medium' | 'high' | 'critical' | null;
 }
 
+/** The host probe's samples at full resolution (migration 0007); percentages 0-100, rates per second. */
 export interface HealthSamplesTable {
   ts_ms: number;
   cpu: number;
   memory: number;
+  swap: number;
+  load1: number;
+  /** The fullest file system's use. */
   disk: number;
-  net_rx_bytes: number;
-  net_tx_bytes: number;
-  /** JSON array of the 1, 5 and 15 minute load averages. */
-  load: string;
+  net_rx_bps: number;
+  net_tx_bps: number;
+  disk_read_bps: number;
+  disk_write_bps: number;
+  /** JSON: the whole HostSample (system/host-sample.ts). */
+  sample: string;
+}
+
+/** A minute of health samples: averages, and the peaks of CPU and memory. */
+export interface HealthRollupsTable {
+  minute_ms: number;
+  samples: number;
+  cpu: number;
+  cpu_max: number;
+  memory: number;
+  memory_max: number;
+  /** The minute's highest. */
+  swap: number;
+  load1: number;
+  /** The minute's highest. */
+  disk: number;
+  net_rx_bps: number;
+  net_tx_bps: number;
+  disk_read_bps: number;
+  disk_write_bps: number;
+  /** JSON: HealthRollupDetail (store/health-repository.ts). */
+  detail: string;
 }
 
 export interface UsersTable {
@@ -226,6 +257,7 @@ export interface Database {
   firewall_rules: FirewallRulesTable;
   scans: ScansTable;
   health_samples: HealthSamplesTable;
+  health_rollups: HealthRollupsTable;
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   audit_events: AuditEventsTable;

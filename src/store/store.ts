@@ -10,6 +10,7 @@ import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { AlertRepository } from './alert-repository.js';
 import { AuditRepository } from './audit-repository.js';
 import { FlowRepository } from './flow-repository.js';
+import { HealthRepository } from './health-repository.js';
 import { migrateStore, schemaVersionOf } from './migrate-store.js';
 import { openPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
@@ -46,6 +47,8 @@ export interface Store {
   readonly firewallRules: FirewallRuleRepository;
   /** The port scanner's runs and reports. */
   readonly scans: ScanRepository;
+  /** The host's health samples and their minute rollups. */
+  readonly health: HealthRepository;
   /** The number of the newest migration applied (0 for an empty database). */
   schemaVersion(): Promise<number>;
   /** The database's size on disk (SQLite page_count * page_size, PostgreSQL pg_database_size). */
@@ -103,6 +106,7 @@ function storeOf(dialect: StoreDialect, now: () => number): Store {
     settings: new SettingsRepository(db),
     firewallRules: new FirewallRuleRepository(db),
     scans: new ScanRepository(db, (err) => dialect.isUniqueViolation(err)),
+    health: new HealthRepository(db),
     schemaVersion: () => schemaVersionOf(store),
     sizeBytes: () => dialect.sizeBytes(),
     dataBytes: () => dialect.dataBytes(),

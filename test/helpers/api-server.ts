@@ -42,6 +42,8 @@ export async function startTestServer(
       FLOWTRACK_SERVER_PORT: '0',
       FLOWTRACK_LOGS_LEVEL: 'warn',
       FLOWTRACK_CAPTURE_ENABLED: 'false',
+      // Nor the host monitor: its resource alerts would follow the test machine's load.
+      FLOWTRACK_SYSTEM_ENABLED: 'false',
       ...env,
     },
   });

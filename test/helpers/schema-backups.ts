@@ -19,6 +19,7 @@ import { rollupColumnsOf } from '../../src/store/rollup-tables.js';
 import { writeBackupFile } from '../../src/store/backup-file.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations/migration-list.js';
 import type { StoreMigration } from '../../src/store/migrations/store-migration.js';
+import type { FlowsTable } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { GOOD_PASSWORD } from './api-server.js';
 import { flowRow } from './store-suite.js';
@@ -96,7 +97,14 @@ export async function seedInstallation(store: Store, nowMs: number, admin = 'olg
   // Written as the first schema's build wrote them, the flows and their minute rollups:
   // insertFlows writes the tables of this build's schema, which an older store does not have.
   await store.db.transaction().execute(async (trx) => {
-    await trx.insertInto('flows').values(flows.map(flowColumnsOf)).execute();
+    // Without the process columns migration 0007 added.
+    const v1Columns = flows.map(
+      (f) =>
+        Object.fromEntries(
+          Object.entries(flowColumnsOf(f)).filter(([column]) => !column.startsWith('process_')),
+        ) as Omit<FlowsTable, 'id' | 'process_pid' | 'process_name' | 'process_user'>,
+    );
+    await trx.insertInto('flows').values(v1Columns).execute();
     await trx.insertInto('flow_rollups').values(rollUpFlows(flows).map(rollupColumnsOf)).execute();
   });
   await store.users.create(

@@ -26,6 +26,7 @@ import type {
   Talker,
   TrafficBucket,
 } from '../../src/store/flow-repository.js';
+import { pointOf, type HealthRollup } from '../../src/store/health-repository.js';
 import { migrateStore } from '../../src/store/migrate-store.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/migrations/migration-list.js';
 import { MAX_PAGE_SIZE } from '../../src/store/page.js';
@@ -33,6 +34,7 @@ import type { NewScan, ScanRecord } from '../../src/store/scan-repository.js';
 import { runRetention } from '../../src/store/retention.js';
 import { StoreWriter } from '../../src/store/store-writer.js';
 import type { Store } from '../../src/store/store.js';
+import type { HostSample } from '../../src/system/host-sample.js';
 
 /** A minute boundary (1_699_999_980 s is 28_333_333 minutes), in microseconds. */
 export const BASE_US = 1_699_999_980_000_000;
@@ -396,13 +398,38 @@ async function allFlows(store: Store): Promise<StoredFlow[]> {
 
 async function countRows(
   store: Store,
-  table: 'flows' | 'flow_rollups' | 'alerts' | 'health_samples' | 'audit_events' | 'users',
+  table: 'flows' | 'flow_rollups' | 'alerts' | 'health_samples' | 'health_rollups' | 'audit_events' | 'users',
 ): Promise<number> {
   const row = await store.db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return row.n;
+}
+
+/**
+ * Takes `store` back to schema version 6 by hand (migrations have no down): 0007's health tables
+ * go, 0001's health_samples comes back empty, and flows lose their process columns.
+ */
+async function undoHostHealthMigration(store: Store): Promise<void> {
+  const s = store.db.schema;
+  await s.dropTable('health_rollups').execute();
+  await s.dropTable('health_samples').execute();
+  await s
+    .createTable('health_samples')
+    .addColumn('ts_ms', 'bigint', (c) => c.notNull())
+    .addColumn('cpu', 'double precision', (c) => c.notNull())
+    .addColumn('memory', 'double precision', (c) => c.notNull())
+    .addColumn('disk', 'double precision', (c) => c.notNull())
+    .addColumn('net_rx_bytes', 'bigint', (c) => c.notNull())
+    .addColumn('net_tx_bytes', 'bigint', (c) => c.notNull())
+    .addColumn('load', 'text', (c) => c.notNull())
+    .execute();
+  await s.createIndex('health_samples_ts_idx').on('health_samples').column('ts_ms').execute();
+  for (const column of ['process_pid', 'process_name', 'process_user']) {
+    await s.alterTable('flows').dropColumn(column).execute();
+  }
+  await sql`delete from kysely_migration where name = '0007-host-health'`.execute(store.db);
 }
 
 /**
@@ -469,6 +496,87 @@ async function undoFirewallRulesMigration(store: Store): Promise<void> {
     .execute();
   await s.createIndex('blocks_address_idx').on('blocks').column('address').execute();
   await sql`delete from kysely_migration where name = '0004-firewall-rules'`.execute(store.db);
+}
+
+/** A host sample at `at` whose figures are given (the rest plausible and fixed). */
+export function healthSample(
+  at: number,
+  figures: { cpu?: number; memory?: number; eth0Rx?: number; disk?: number } = {},
+): HostSample {
+  const iface = (name: string, rx: number): HostSample['interfaces'][number] => ({
+    name,
+    rxBytesPerSecond: rx,
+    txBytesPerSecond: rx / 2,
+    rxPacketsPerSecond: 1,
+    txPacketsPerSecond: 1,
+    rxErrorsPerSecond: 0,
+    txErrorsPerSecond: 0,
+    rxDropsPerSecond: 0,
+    txDropsPerSecond: 0,
+    rxBytes: 1,
+    txBytes: 1,
+    rxErrors: 0,
+    txErrors: 0,
+    rxDrops: 0,
+    txDrops: 0,
+  });
+  return {
+    at,
+    intervalSeconds: 2,
+    hostname: 'sensor-1',
+    uptimeSeconds: 1000,
+    load: [0.5, 0.4, 0.3],
+    cpu: {
+      percent: figures.cpu ?? 10,
+      perCore: [figures.cpu ?? 10],
+      user: 5,
+      system: 5,
+      iowait: 0,
+      steal: 0,
+    },
+    memory: {
+      totalBytes: 1000,
+      usedBytes: (figures.memory ?? 50) * 10,
+      availableBytes: 1000 - (figures.memory ?? 50) * 10,
+      percent: figures.memory ?? 50,
+      swapTotalBytes: 0,
+      swapUsedBytes: 0,
+      swapPercent: 0,
+    },
+    fileSystems: [
+      {
+        mount: '/',
+        device: '/dev/sda1',
+        type: 'ext4',
+        sizeBytes: 100,
+        usedBytes: figures.disk ?? 40,
+        availableBytes: 100 - (figures.disk ?? 40),
+        percent: figures.disk ?? 40,
+        inodesPercent: 1,
+      },
+    ],
+    disks: [],
+    // Loopback is left out of the network totals.
+    interfaces: [iface('lo', 1e9), iface('eth0', figures.eth0Rx ?? 1000)],
+    processes: { total: 100, topCpu: [], topMemory: [] },
+  };
+}
+
+/** A minute's rollup with `samples` samples of the given CPU and eth0 rate. */
+export function healthRollup(minuteMs: number, cpu = 20, samples = 30, eth0Rx = 100): HealthRollup {
+  return {
+    minuteMs,
+    samples,
+    point: {
+      ...pointOf(healthSample(minuteMs, { cpu, eth0Rx })),
+      cpuMax: cpu + 5,
+    },
+    detail: {
+      interfaces: { eth0: { rxBytesPerSecond: eth0Rx, txBytesPerSecond: eth0Rx / 2 } },
+      fileSystems: { '/': 40 },
+      perCore: [cpu],
+    },
+  };
 }
 
 export function runStoreSuite(label: string, make: () => Promise<Store>): void {
@@ -756,6 +864,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           ]);
         const keptByInserts = await totals();
         // Back to schema version 2 by hand (migrations have no down), with the minutes kept.
+        await undoHostHealthMigration(store);
         await undoScansMigration(store);
         await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
@@ -768,6 +877,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0004-firewall-rules',
           '0005-port-rollups',
           '0006-scans',
+          '0007-host-health',
         ]);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
@@ -856,9 +966,10 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         const keptByInserts = await portRollupRows(store);
         expect(keptByInserts.length).toBeGreaterThan(100);
         // Back to schema version 4 by hand (migrations have no down), with the flows kept.
+        await undoHostHealthMigration(store);
         await undoScansMigration(store);
         await undoPortRollupsMigration(store);
-        expect(await migrateStore(store)).toEqual(['0005-port-rollups', '0006-scans']);
+        expect(await migrateStore(store)).toEqual(['0005-port-rollups', '0006-scans', '0007-host-health']);
         expect(await portRollupRows(store)).toEqual(keptByInserts);
         const [from, to] = [SKEWED_START_US + 5 * MINUTE_US + 1, SKEWED_END_US - 7 * HOUR_US];
         expect(await store.flows.topPorts(from, to, 25, 'packets')).toEqual(
@@ -1251,6 +1362,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
       });
 
       it('are carried over by migration 0004 from the first schema where they mean the same', async () => {
+        await undoHostHealthMigration(store);
         await undoScansMigration(store);
         await undoPortRollupsMigration(store);
         await undoFirewallRulesMigration(store);
@@ -1278,7 +1390,12 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             values (${action}, ${family}, ${src}, ${dst}, ${protocol}, ${port}, ${comment}, 'alice',
               ${BASE_MS + i}, ${expiresAt})`.execute(store.db);
         }
-        expect(await migrateStore(store)).toEqual(['0004-firewall-rules', '0005-port-rollups', '0006-scans']);
+        expect(await migrateStore(store)).toEqual([
+          '0004-firewall-rules',
+          '0005-port-rollups',
+          '0006-scans',
+          '0007-host-health',
+        ]);
         const carried = (await store.firewallRules.history(100)).reverse();
         const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
         // Every field but the new id.
@@ -1710,10 +1827,11 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
       });
 
       it('replace the first schema’s scans table, which no build wrote, in migration 0006', async () => {
+        await undoHostHealthMigration(store);
         await undoScansMigration(store);
         await sql`insert into scans (target, ports, status, started_at, created_by)
           values ('192.0.2.1', '1-1024', 'done', ${BASE_MS}, 'alice')`.execute(store.db);
-        expect(await migrateStore(store)).toEqual(['0006-scans']);
+        expect(await migrateStore(store)).toEqual(['0006-scans', '0007-host-health']);
         expect((await store.scans.listScans()).items).toEqual([]);
         const scan = newScan(1);
         expect(await store.scans.create(scan)).toEqual(queued(scan));
@@ -1729,6 +1847,145 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           ).rejects.toThrow();
         }
         expect(await store.scans.findById(scan.id)).toEqual(queued(scan));
+      });
+    });
+
+    describe('host health', () => {
+      const since = { samplesSinceMs: BASE_MS - DAY_MS, sampleIntervalMs: 2000 };
+
+      it('keeps samples and gives back the newest, and a chart of buckets with averages and peaks', async () => {
+        const cpus = [10, 30, 50, 70, 90, 20];
+        for (const [i, cpu] of cpus.entries()) {
+          await store.health.insertSample(healthSample(BASE_MS + i * 2000, { cpu, memory: 40 + i }));
+        }
+        expect(await store.health.latest()).toEqual(healthSample(BASE_MS + 10_000, { cpu: 20, memory: 45 }));
+        // Three buckets of 4 s: (10, 30), (50, 70), (90, 20).
+        const series = await store.health.series({
+          fromMs: BASE_MS,
+          toMs: BASE_MS + 11_999,
+          maxPoints: 3,
+          ...since,
+        });
+        expect(series.source).toBe('samples');
+        expect(series.stepMs).toBe(4000);
+        expect(series.points.map((p) => [p.at - BASE_MS, p.cpu, p.cpuMax, p.memoryMax])).toEqual([
+          [0, 20, 30, 41],
+          [4000, 60, 70, 43],
+          [8000, 55, 90, 45],
+        ]);
+        // Loopback is not network load: only eth0 counts.
+        expect(series.points[0]?.netRxBytesPerSecond).toBe(1000);
+        expect(series.points[0]?.disk).toBe(40);
+      });
+
+      it('reads minute rollups for a range the samples no longer cover, weighing minutes by their samples', async () => {
+        // Buckets start at whole multiples of their step since the epoch, so a chart keeps its points as time moves.
+        const base = Math.ceil(BASE_MS / 180_000) * 180_000;
+        await store.health.upsertRollup(healthRollup(base, 10, 30));
+        await store.health.upsertRollup(healthRollup(base + 60_000, 40, 10));
+        // A minute written again (a restart within it) is replaced, not added.
+        await store.health.upsertRollup(healthRollup(base + 120_000, 99, 30));
+        await store.health.upsertRollup(healthRollup(base + 120_000, 70, 30));
+        const request = {
+          fromMs: base,
+          toMs: base + 179_999,
+          maxPoints: 1,
+          samplesSinceMs: BASE_MS + DAY_MS,
+          sampleIntervalMs: 2000,
+        };
+        const series = await store.health.series(request);
+        expect(series.source).toBe('minutes');
+        expect(series.stepMs).toBe(180_000);
+        expect(series.points).toHaveLength(1);
+        expect(series.points[0]?.cpu).toBeCloseTo((10 * 30 + 40 * 10 + 70 * 30) / 70, 9);
+        expect(series.points[0]?.cpuMax).toBe(75);
+        const perMinute = await store.health.series({ ...request, maxPoints: 10 });
+        expect(perMinute.points.map((p) => p.cpu)).toEqual([10, 40, 70]);
+      });
+
+      it("gives one interface's series from the samples and from the minutes", async () => {
+        for (const [i, rx] of [100, 300, 500].entries()) {
+          await store.health.insertSample(healthSample(BASE_MS + i * 2000, { eth0Rx: rx }));
+        }
+        const fromSamples = await store.health.interfaceSeries(
+          { fromMs: BASE_MS, toMs: BASE_MS + 5999, maxPoints: 3, ...since },
+          'eth0',
+        );
+        expect(fromSamples.points.map((p) => p.rxBytesPerSecond)).toEqual([100, 300, 500]);
+        expect(fromSamples.points.map((p) => p.txBytesPerSecond)).toEqual([50, 150, 250]);
+        expect(
+          (
+            await store.health.interfaceSeries(
+              { fromMs: BASE_MS, toMs: BASE_MS + 5999, maxPoints: 3, ...since },
+              'wlan9',
+            )
+          ).points,
+        ).toEqual([]);
+        await store.health.upsertRollup(healthRollup(BASE_MS, 10, 30, 800));
+        const fromMinutes = await store.health.interfaceSeries(
+          {
+            fromMs: BASE_MS,
+            toMs: BASE_MS + 59_999,
+            maxPoints: 10,
+            samplesSinceMs: BASE_MS + 1,
+            sampleIntervalMs: 2000,
+          },
+          'eth0',
+        );
+        expect(fromMinutes.source).toBe('minutes');
+        expect(fromMinutes.points.map((p) => p.rxBytesPerSecond)).toEqual([800]);
+      });
+
+      it("replace the first schema's health_samples, which no build wrote, and add flows' process columns in migration 0007", async () => {
+        await store.flows.insertFlows([flowRow({ srcPort: 40003 })]);
+        await undoHostHealthMigration(store);
+        await store.db
+          .insertInto('health_samples')
+          .values({
+            ts_ms: 1,
+            cpu: 1,
+            memory: 1,
+            disk: 1,
+            net_rx_bytes: 1,
+            net_tx_bytes: 1,
+            load: '[]',
+          } as never)
+          .execute();
+        expect(await migrateStore(store)).toEqual(['0007-host-health']);
+        expect(await countRows(store, 'health_samples')).toBe(0);
+        // The flow is kept, with no process.
+        expect((await allFlows(store)).map((f) => [f.srcPort, f.process])).toEqual([[40003, undefined]]);
+        await store.health.insertSample(healthSample(BASE_MS));
+        expect((await store.health.latest())?.at).toBe(BASE_MS);
+      });
+
+      it('answers around a sample whose JSON is damaged, and refuses a backwards range', async () => {
+        await store.health.insertSample(healthSample(BASE_MS, { cpu: 33 }));
+        await store.db.updateTable('health_samples').set({ sample: '{not json' }).execute();
+        expect(await store.health.latest()).toBeNull();
+        const series = await store.health.series({
+          fromMs: BASE_MS,
+          toMs: BASE_MS + 1,
+          maxPoints: 10,
+          ...since,
+        });
+        expect(series.points.map((p) => p.cpu)).toEqual([33]);
+        await expect(
+          store.health.series({ fromMs: BASE_MS + 1, toMs: BASE_MS, maxPoints: 10, ...since }),
+        ).rejects.toThrow(/from <= to/);
+      });
+
+      it('keeps the process behind a flow, and a flow without one reads as it was inserted', async () => {
+        const withProcess = flowRow({ srcPort: 40001, process: { pid: 4242, name: 'curl', user: 'alice' } });
+        const without = flowRow({ srcPort: 40002 });
+        await store.flows.insertFlows([withProcess, without]);
+        const stored = await allFlows(store);
+        expect(stored.find((f) => f.srcPort === 40001)?.process).toEqual({
+          pid: 4242,
+          name: 'curl',
+          user: 'alice',
+        });
+        expect(stored.find((f) => f.srcPort === 40002)).not.toHaveProperty('process');
       });
     });
 
@@ -1786,14 +2043,19 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             .insertInto('health_samples')
             .values({
               ts_ms: now - days * DAY_MS,
-              cpu: 0.5,
-              memory: 0.25,
-              disk: 0.75,
-              net_rx_bytes: 10,
-              net_tx_bytes: 20,
-              load: '[0.1,0.2,0.3]',
+              cpu: 50,
+              memory: 25,
+              swap: 0,
+              load1: 0.1,
+              disk: 75,
+              net_rx_bps: 10,
+              net_tx_bps: 20,
+              disk_read_bps: 0,
+              disk_write_bps: 0,
+              sample: '{}',
             })
             .execute();
+          await store.health.upsertRollup(healthRollup(now - days * DAY_MS));
           await store.audit.append({ tsMs: now - days * DAY_MS, actor: 'a', action: 'x', outcome: 'ok' });
         }
         const result = await runRetention(
@@ -1803,6 +2065,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             rollupsMaxAgeMs: 7 * DAY_MS,
             alertsMaxAgeMs: 7 * DAY_MS,
             healthSamplesMaxAgeMs: 30 * DAY_MS,
+            healthRollupsMaxAgeMs: 10 * DAY_MS,
             auditEventsMaxAgeMs: 10 * DAY_MS,
             batchSize: 3,
           },
@@ -1816,6 +2079,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           portRollups: 1,
           alerts: 1,
           healthSamples: 1,
+          healthRollups: 2,
           auditEvents: 2,
           flowsForSize: 0,
         });
@@ -1826,6 +2090,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         expect(await store.alerts.findById('new')).not.toBeNull();
         expect(await countRows(store, 'flow_rollups')).toBe(3);
         expect(await countRows(store, 'health_samples')).toBe(2);
+        expect(await countRows(store, 'health_rollups')).toBe(1);
         expect(await countRows(store, 'audit_events')).toBe(1);
         // Nothing is older any more: a second run deletes nothing.
         expect(await runRetention(store, { flowsMaxAgeMs: 7 * DAY_MS }, now)).toMatchObject({ flows: 0 });

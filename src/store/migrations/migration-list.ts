@@ -10,6 +10,7 @@ import { rollupTotalsMigration } from './0003-rollup-totals.js';
 import { firewallRulesMigration } from './0004-firewall-rules.js';
 import { portRollupsMigration } from './0005-port-rollups.js';
 import { scansMigration } from './0006-scans.js';
+import { hostHealthMigration } from './0007-host-health.js';
 import type { StoreMigration } from './store-migration.js';
 
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0004-firewall-rules': firewallRulesMigration,
   '0005-port-rollups': portRollupsMigration,
   '0006-scans': scansMigration,
+  '0007-host-health': hostHealthMigration,
 };
 
 /** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */
