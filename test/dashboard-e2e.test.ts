@@ -279,6 +279,25 @@ describeUnlessMissing(
       await shot('scan-report');
     });
 
+    it("shows the host's health, with charts, and the server's own listener with its process", async () => {
+      await page.goto(`${server.url}/system`);
+      await page.getByTestId('system-cpu').waitFor();
+      await expect(page.getByTestId('system-cpu').textContent()).resolves.toMatch(/\d+(\.\d+)?% busy/);
+      await page.getByTestId('system-filesystems').waitFor();
+      await page.getByTestId('system-charts').waitFor();
+      // The admin sees the sockets: the API's listener belongs to this server's node process.
+      const port = new URL(server.url).port;
+      const row = page
+        .getByTestId('system-listening')
+        .getByRole('row')
+        .filter({ hasText: `:${port}` });
+      await row.first().waitFor();
+      const text = (await row.first().textContent()) ?? '';
+      expect(text).toContain('node');
+      expect(text).toContain(String(server.child.pid));
+      await shot('system');
+    });
+
     it('shows a viewer no admin controls, and the API refuses them anyway', async () => {
       const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
       const phone = await context.newPage();
@@ -306,6 +325,9 @@ describeUnlessMissing(
         await phone.goto(`${server.url}${scanPath}`);
         await phone.getByRole('region', { name: 'Host 127.0.0.1' }).waitFor();
         await expect(phone.getByRole('button', { name: 'Close port' }).count()).resolves.toBe(0);
+        await phone.goto(`${server.url}/system`);
+        await phone.getByTestId('system-cpu').waitFor();
+        await phone.getByText('Sockets need the analyst role').waitFor();
         await phone.goto(`${server.url}/backups`);
         await phone.getByText('Not for your role').waitFor();
       } finally {

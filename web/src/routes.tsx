@@ -64,6 +64,12 @@ export const ROUTES: readonly PageRoute[] = [
     page: page(async () => (await import('./features/scanner/ScanReportPage')).ScanReportPage),
   },
   {
+    path: '/system',
+    nav: 'System',
+    role: 'viewer',
+    page: page(async () => (await import('./features/system/SystemPage')).SystemPage),
+  },
+  {
     path: '/logs',
     nav: 'Logs',
     role: 'admin',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBitRate, formatBytes, formatCount, formatSi, formatTimestamp } from './format';
+import { formatBitRate, formatBytes, formatCount, formatProcess, formatSi, formatTimestamp } from './format';
 
 describe('format', () => {
   it('shortens with SI prefixes', () => {
@@ -24,6 +24,13 @@ describe('format', () => {
   it('shows byte counts with SI prefixes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1_234_567)).toBe('1.23 MB');
+  });
+
+  it('names a process with its pid and user', () => {
+    expect(formatProcess({ pid: 4242, name: 'curl', user: 'alice' })).toBe('curl (4242, alice)');
+    expect(formatProcess({ pid: 7, name: 'sshd', user: '' })).toBe('sshd (7)');
+    expect(formatProcess({ pid: 7, name: '', user: 'root' })).toBe('pid 7 (root)');
+    expect(formatProcess({ pid: 7, name: '', user: '' })).toBe('pid 7');
   });
 
   it('writes times to the minute, second or millisecond in a given time zone', () => {

@@ -37,6 +37,15 @@ export function formatBytes(bytes: number): string {
   return /[a-zA-Z]$/.test(text) ? `${text}B` : `${text} B`;
 }
 
+/** A process of this host as "curl (4242, alice)": its name, pid and user (either may be unknown). */
+export function formatProcess(process: { pid: number; name: string; user: string }): string {
+  if (process.name === '')
+    return process.user === '' ? `pid ${process.pid}` : `pid ${process.pid} (${process.user})`;
+  return process.user === ''
+    ? `${process.name} (${process.pid})`
+    : `${process.name} (${process.pid}, ${process.user})`;
+}
+
 export type TimePrecision = 'minute' | 'second' | 'millisecond';
 
 /**

@@ -24,7 +24,13 @@ import {
   type AlertFilters,
 } from './alert-filters';
 import { microsToMs } from './alert-format';
-import { ALERT_STATUSES, ALERT_TYPES, type AlertDetail, type AlertListPage } from './alert-types';
+import {
+  ALERT_STATUSES,
+  ALERT_TYPE_LABELS,
+  ALERT_TYPES,
+  type AlertDetail,
+  type AlertListPage,
+} from './alert-types';
 import { AlertStatusTag, SeverityTag } from './AlertTags';
 
 export function AlertsPage() {
@@ -109,7 +115,7 @@ function AlertFilterBar({
           <option value="">Any</option>
           {ALERT_TYPES.map((type) => (
             <option key={type} value={type}>
-              {type}
+              {ALERT_TYPE_LABELS[type]}
             </option>
           ))}
         </select>

@@ -18,6 +18,13 @@ describe('alert list filters', () => {
     );
   });
 
+  it("filters on the system monitor's resource alerts", () => {
+    expect(readAlertFilters(new URLSearchParams('type=resource&status=open'))).toEqual({
+      type: 'resource',
+      status: 'open',
+    });
+  });
+
   it('treats all, unknown values and mistyped addresses as no filter, so the API never refuses them', () => {
     const filters = readAlertFilters(
       new URLSearchParams("status=all&severity=urgent&type=' OR 1=1&src=192.0.2.300&dst=example.com"),

@@ -21,8 +21,28 @@ export const ALERT_TYPES = [
   'capture_loss',
   'capture_gap',
   'exposure',
+  // Raised by the system monitor: a vital sign of the FlowTrack host past its limit.
+  'resource',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
+
+/** What each type is called in the filters (the table keeps the type's own name, as logs show it). */
+export const ALERT_TYPE_LABELS: Record<AlertType, string> = {
+  port_scan: 'Port scan',
+  host_sweep: 'Host sweep',
+  syn_flood: 'SYN flood',
+  ddos: 'DDoS',
+  udp_flood: 'UDP flood',
+  icmp_flood: 'ICMP flood',
+  amplification: 'Amplification',
+  connection_flood: 'Connection flood',
+  brute_force: 'Brute force',
+  traffic_anomaly: 'Traffic anomaly',
+  capture_loss: 'Capture loss',
+  capture_gap: 'Capture gap',
+  exposure: 'Newly open port',
+  resource: 'Host resources',
+};
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];

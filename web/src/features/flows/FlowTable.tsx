@@ -8,7 +8,7 @@
 import { useApiQuery } from '../../api/queries';
 import { CursorPager, useCursorPaging } from '../../components/CursorPager';
 import { QueryView } from '../../components/QueryView';
-import { formatCount, formatBytes } from '../../lib/format';
+import { formatBytes, formatCount, formatProcess } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { ariaSort, flowsApiPath, type FlowView } from './flow-filters';
 import { formatDuration, formatTime, hasPorts, hostPath, isoTime } from './flow-format';
@@ -69,6 +69,9 @@ export function FlowTable({ view, onSort }: { view: FlowView; onSort: (column: F
                   {header('bytes', 'Bytes', true)}
                   {header('duration', 'Duration', true)}
                   <th scope="col">State</th>
+                  <th scope="col" title="The process on this host that made or accepted the flow">
+                    Process
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -125,6 +128,7 @@ function FlowRow({ flow }: { flow: Flow }) {
           {flow.state}
         </span>
       </td>
+      <td className="mono nowrap">{flow.process ? formatProcess(flow.process) : ''}</td>
     </tr>
   );
 }

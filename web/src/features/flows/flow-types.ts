@@ -41,6 +41,15 @@ export interface Flow {
   tcpFlagsToClient: string;
   state: string;
   endReason: string;
+  /** The process on this host that owned the flow's socket, when the server saw it. */
+  process?: FlowProcess | null;
+}
+
+/** A process of the FlowTrack host (src/store/flow-repository.ts FlowProcess). */
+export interface FlowProcess {
+  pid: number;
+  name: string;
+  user: string;
 }
 
 /** GET /api/flows. */

@@ -6,7 +6,7 @@
 import { formatBitRate, formatSi } from '../../lib/format';
 import { PROTOCOLS, RATE_WINDOW_SECONDS, type RateSample, type Rates } from '../../lib/live-rates';
 import { Panel, PanelEmpty, PanelLoading } from '../../components/Panel';
-import { LineChart } from './LineChart';
+import { LineChart } from '../../components/LineChart';
 import { ProtocolLegend } from './ProtocolLegend';
 import { StackedAreaChart } from './StackedAreaChart';
 import type { LiveStream } from './use-live-stream';

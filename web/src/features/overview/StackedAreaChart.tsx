@@ -4,7 +4,7 @@
  * one-second samples is 60 points a layer: SVG redraws it each second at no measurable cost.
  */
 
-import { roundUp } from './chart-scale';
+import { roundUp } from '../../lib/chart-scale';
 
 const WIDTH = 300;
 const HEIGHT = 80;

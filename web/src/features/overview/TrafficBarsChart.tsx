@@ -6,7 +6,7 @@
 
 import { PROTOCOLS } from '../../lib/live-rates';
 import { Link } from '../../lib/router';
-import { roundUp } from './chart-scale';
+import { roundUp } from '../../lib/chart-scale';
 import type { Bar, Measure } from './traffic-bars';
 
 const WIDTH = 600;
