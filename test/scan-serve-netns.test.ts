@@ -12,22 +12,16 @@
  * otherwise, except under CI=true where a missing tool fails.
  */
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { GOOD_PASSWORD } from './helpers/api-server.js';
-import { Lan, removeStaleLans, sleep, waitFor, type BackgroundProcess } from './helpers/netns.js';
+import { sleep, waitFor } from './helpers/netns.js';
+import { NetnsServe } from './helpers/netns-serve.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const TOOLS = ['ip', 'tcpdump', 'nft', 'nmap', 'curl', 'bash', 'redis-server'];
-const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 
 const SERVER = '10.83.0.1';
 const CLIENT = '10.83.0.20';
 const ADMIN = '10.83.0.30';
-const API = `http://${SERVER}:18081`;
 const REDIS = 6379;
 
 const root = process.getuid?.() === 0;
@@ -66,13 +60,22 @@ describeUnlessMissing(
   'run as root after scripts/setup.sh --test (network namespaces and nftables need root)',
   'scans in flowtrack serve: exposure alerts, closing a finding, and no alerts about its own scans',
   () => {
-    let lan: Lan | undefined;
-    let serve: BackgroundProcess | undefined;
-    let dir = '';
-    let token = '';
-
-    const api = (path: string, options: { method?: string; body?: unknown } = {}) =>
-      lan!.curl('admin', `${API}${path}`, { ...options, token });
+    const flowtrack = new NetnsServe({
+      tmpPrefix: 'flowtrack-scan-serve-',
+      hosts: { server: SERVER, client: CLIENT, admin: ADMIN },
+      // The API at the server's address, called from the admin's namespace.
+      serveOn: 'server',
+      port: 18081,
+      apiFrom: 'admin',
+      env: {
+        FLOWTRACK_FIREWALL_MODE: 'enforce',
+        FLOWTRACK_FIREWALL_BACKEND: 'nftables',
+        FLOWTRACK_CAPTURE_EVIDENCE_ENABLED: 'false',
+      },
+      users: { ada: 'admin' },
+    });
+    /** The API from the admin's namespace, as the signed-in admin. */
+    const api = flowtrack.api;
 
     async function scan(targets: string[], ports: string, identify = true): Promise<Scan> {
       const started = await api('/api/scans', { method: 'POST', body: { targets, ports, identify } });
@@ -96,54 +99,21 @@ describeUnlessMissing(
     /** 'open' when a TCP connection from the client to `port` succeeds, 'silent' when unanswered. */
     async function connect(port: number): Promise<'open' | 'refused' | 'silent'> {
       const script = `exec 3<>/dev/tcp/${SERVER}/${port}`;
-      const r = await lan!.exec('client', 'timeout', ['2', 'bash', '-c', script], { allowFailure: true });
+      const r = await flowtrack.lan.exec('client', 'timeout', ['2', 'bash', '-c', script], {
+        allowFailure: true,
+      });
       return r.code === 0 ? 'open' : r.code === 124 ? 'silent' : 'refused';
     }
 
-    beforeAll(async () => {
-      await removeStaleLans();
-      dir = mkdtempSync(join(tmpdir(), 'flowtrack-scan-serve-'));
-      lan = await Lan.create([
-        { role: 'server', addresses: [SERVER] },
-        { role: 'client', addresses: [CLIENT] },
-        { role: 'admin', addresses: [ADMIN] },
-      ]);
-      execFileSync(process.execPath, [CLI, 'user', 'add', 'ada', '--role', 'admin', '--password-stdin'], {
-        env: { ...process.env, FLOWTRACK_DATA_DIR: join(dir, 'data') },
-        input: `${GOOD_PASSWORD}\n`,
-      });
-      const env = [
-        `FLOWTRACK_DATA_DIR=${join(dir, 'data')}`,
-        'FLOWTRACK_SERVER_HOST=0.0.0.0',
-        'FLOWTRACK_SERVER_PORT=18081',
-        'FLOWTRACK_FIREWALL_MODE=enforce',
-        'FLOWTRACK_FIREWALL_BACKEND=nftables',
-        'FLOWTRACK_CAPTURE_EVIDENCE_ENABLED=false',
-      ];
-      serve = lan.start('server', 'env', [...env, process.execPath, CLI, 'serve', '-i', 'eth0'], 300);
-      await serve.waitFor(/capturing on eth0/, 20_000);
-      const login = await api('/api/auth/login', {
-        method: 'POST',
-        body: { username: 'ada', password: GOOD_PASSWORD },
-      });
-      token = (login.body as { accessToken: string }).accessToken;
-    }, 60_000);
-
-    afterAll(async () => {
-      try {
-        await serve?.stop('SIGTERM', 10_000);
-        await lan?.remove();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    beforeAll(() => flowtrack.start(), 60_000);
+    afterAll(() => flowtrack.stop());
 
     it('alerts on a port opened since the last run, and closing the finding drops new connections to it', async () => {
       const before = await scan([SERVER], `22,${REDIS},8080`);
       expect(before).toMatchObject({ status: 'done', openPorts: 0 });
       expect(before.report?.hosts).toMatchObject([{ address: SERVER, local: true }]);
 
-      const redis = lan!.start(
+      const redis = flowtrack.lan.start(
         'server',
         'redis-server',
         [
@@ -213,7 +183,7 @@ describeUnlessMissing(
       expect(log.entries.length, JSON.stringify(log)).toBeGreaterThan(0);
       expect(log.entries[0]).toMatchObject({ type: 'port_scan', src: SERVER, dst: CLIENT });
 
-      await lan!.exec('admin', 'nmap', ['-sT', '-p', '1-1500', '-T4', '-n', '-Pn', SERVER], {
+      await flowtrack.lan.exec('admin', 'nmap', ['-sT', '-p', '1-1500', '-T4', '-n', '-Pn', SERVER], {
         timeoutSeconds: 60,
       });
       const theirs = await waitFor(

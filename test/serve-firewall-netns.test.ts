@@ -15,24 +15,18 @@
  * root; skipped with a message otherwise, except under CI=true where a missing tool fails.
  */
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { GOOD_PASSWORD } from './helpers/api-server.js';
-import { Lan, removeStaleLans, sleep, waitFor, type BackgroundProcess } from './helpers/netns.js';
+import { sleep, waitFor } from './helpers/netns.js';
+import { NetnsServe } from './helpers/netns-serve.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const TOOLS = ['ip', 'tcpdump', 'hping3', 'nft', 'curl', 'bash'];
-const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 
 const VICTIM = '10.76.0.1';
 const CLIENT = '10.76.0.20';
 const ADMIN = '10.76.0.30';
 const ATTACKER = '10.76.0.66';
 const ALLOWED_NET = '10.76.0.128/25';
-const API = `http://${VICTIM}:18080`;
 /** The first automatic block lasts this long (the configured first step). */
 const FIRST_BLOCK_S = 8;
 const SERVICE_PORT = 8080;
@@ -56,37 +50,29 @@ describeUnlessMissing(
   'run as root after scripts/setup.sh --test (network namespaces and nftables need root)',
   'flowtrack serve blocking attackers with nftables between network namespaces',
   () => {
-    let lan: Lan | undefined;
-    let serve: BackgroundProcess | undefined;
-    let dir = '';
-    let token = '';
-
-    function startServe(): BackgroundProcess {
-      const env = [
-        `FLOWTRACK_DATA_DIR=${join(dir, 'data')}`,
-        'FLOWTRACK_SERVER_HOST=0.0.0.0',
-        'FLOWTRACK_SERVER_PORT=18080',
-        'FLOWTRACK_FIREWALL_MODE=enforce',
-        'FLOWTRACK_FIREWALL_BACKEND=nftables',
-        `FLOWTRACK_FIREWALL_AUTO_BLOCK_DURATIONS=${FIRST_BLOCK_S}s,1h`,
-        `FLOWTRACK_FIREWALL_ALLOW_LIST=${ALLOWED_NET}`,
-        'FLOWTRACK_CAPTURE_EVIDENCE_ENABLED=false',
-      ];
-      return lan!.start('victim', 'env', [...env, process.execPath, CLI, 'serve', '-i', 'eth0'], 300);
-    }
-
+    const flowtrack = new NetnsServe({
+      tmpPrefix: 'flowtrack-serve-firewall-',
+      hosts: { victim: VICTIM, client: CLIENT, admin: ADMIN, attacker: ATTACKER },
+      // The API at the victim's address, called from the admin's namespace.
+      serveOn: 'victim',
+      port: 18080,
+      apiFrom: 'admin',
+      env: {
+        FLOWTRACK_FIREWALL_MODE: 'enforce',
+        FLOWTRACK_FIREWALL_BACKEND: 'nftables',
+        FLOWTRACK_FIREWALL_AUTO_BLOCK_DURATIONS: `${FIRST_BLOCK_S}s,1h`,
+        FLOWTRACK_FIREWALL_ALLOW_LIST: ALLOWED_NET,
+        FLOWTRACK_CAPTURE_EVIDENCE_ENABLED: 'false',
+      },
+      users: { ada: 'admin' },
+      beforeServe: async (lan) => {
+        // The service the benign client uses: accepts and closes.
+        const listen = `require('net').createServer((s) => s.end()).listen(${SERVICE_PORT}, '${VICTIM}', () => console.log('listening'))`;
+        await lan.start('victim', process.execPath, ['-e', listen], 300).waitFor(/listening/, 10_000);
+      },
+    });
     /** The API from the admin's namespace, as the signed-in admin. */
-    const api = (path: string, options: { method?: string; body?: unknown } = {}) =>
-      lan!.curl('admin', `${API}${path}`, { ...options, token });
-
-    async function signIn(): Promise<void> {
-      token = '';
-      const res = await api('/api/auth/login', {
-        method: 'POST',
-        body: { username: 'ada', password: GOOD_PASSWORD },
-      });
-      token = (res.body as { accessToken: string }).accessToken;
-    }
+    const api = flowtrack.api;
 
     async function rules(all = false): Promise<Rule[]> {
       return ((await api(`/api/firewall/rules${all ? '?all=true' : ''}`)).body as { items: Rule[] }).items;
@@ -94,7 +80,8 @@ describeUnlessMissing(
 
     /** The elements of one of FlowTrack's sets in the victim's kernel, as nft lists them. */
     async function setElements(set: string): Promise<string[]> {
-      const { stdout } = await lan!.exec('victim', 'nft', ['-j', 'list', 'set', 'inet', 'flowtrack', set]);
+      const list = ['-j', 'list', 'set', 'inet', 'flowtrack', set];
+      const { stdout } = await flowtrack.lan.exec('victim', 'nft', list);
       const listed = JSON.parse(stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
       const elements = listed.nftables.find((i) => i.set)?.set?.elem ?? [];
       return elements.map((e) => {
@@ -108,46 +95,23 @@ describeUnlessMissing(
     /** 'open' when a TCP connection from `role` to the service succeeds, 'silent' when unanswered. */
     async function connect(role: string): Promise<'open' | 'refused' | 'silent'> {
       const script = `exec 3<>/dev/tcp/${VICTIM}/${SERVICE_PORT}`;
-      const r = await lan!.exec(role, 'timeout', ['2', 'bash', '-c', script], { allowFailure: true });
+      const r = await flowtrack.lan.exec(role, 'timeout', ['2', 'bash', '-c', script], {
+        allowFailure: true,
+      });
       return r.code === 0 ? 'open' : r.code === 124 ? 'silent' : 'refused';
     }
 
     beforeAll(async () => {
-      await removeStaleLans();
-      dir = mkdtempSync(join(tmpdir(), 'flowtrack-serve-firewall-'));
-      lan = await Lan.create([
-        { role: 'victim', addresses: [VICTIM] },
-        { role: 'client', addresses: [CLIENT] },
-        { role: 'admin', addresses: [ADMIN] },
-        { role: 'attacker', addresses: [ATTACKER] },
-      ]);
-      execFileSync(process.execPath, [CLI, 'user', 'add', 'ada', '--role', 'admin', '--password-stdin'], {
-        env: { ...process.env, FLOWTRACK_DATA_DIR: join(dir, 'data') },
-        input: `${GOOD_PASSWORD}\n`,
-      });
-      // The service the benign client uses: accepts and closes.
-      const listen = `require('net').createServer((s) => s.end()).listen(${SERVICE_PORT}, '${VICTIM}', () => console.log('listening'))`;
-      await lan.start('victim', process.execPath, ['-e', listen], 300).waitFor(/listening/, 10_000);
-      serve = startServe();
-      await serve.waitFor(/capturing on eth0/, 20_000);
-      expect(serve.text).toContain('firewall enforced with nftables');
-      await signIn();
+      await flowtrack.start();
+      expect(flowtrack.serve.text).toContain('firewall enforced with nftables');
     }, 60_000);
-
-    afterAll(async () => {
-      try {
-        await serve?.stop('SIGTERM', 10_000);
-        await lan?.remove();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    afterAll(() => flowtrack.stop());
 
     it('blocks a SYN flood source within 3 s while a benign client keeps working, until the block expires', async () => {
       expect(await connect('attacker')).toBe('open');
       const started = Date.now();
       // 15,000 SYNs at about 5,000 a second: hping3 stops by itself.
-      const flood = lan!.exec(
+      const flood = flowtrack.lan.exec(
         'attacker',
         'hping3',
         ['-q', '-S', '-p', '80', '-c', '15000', '-i', 'u200', VICTIM],
@@ -246,21 +210,19 @@ describeUnlessMissing(
       await add({ kind: 'block', source: '10.76.0.70', comment: 'kept for good' });
       await add({ kind: 'block', source: '10.76.0.96/28', expiresInSeconds: 3600 });
       await add({ kind: 'close', protocol: 'tcp', port: 9999 });
-      expect(await serve!.stop('SIGTERM', 20_000)).toBe(0);
+      expect(await flowtrack.serve.stop('SIGTERM', 20_000)).toBe(0);
 
       // By hand, while FlowTrack is down: one of its blocks deleted, stale entries added.
-      const nft = (args: string[]) => lan!.exec('victim', 'nft', args);
+      const nft = (args: string[]) => flowtrack.lan.exec('victim', 'nft', args);
       await nft(['delete', 'element', 'inet', 'flowtrack', 'block_v4', '{ 10.76.0.70 }']);
       await nft(['add', 'element', 'inet', 'flowtrack', 'block_v4', '{ 10.76.0.120 }']);
       await nft(['add', 'element', 'inet', 'flowtrack', 'closed_tcp', '{ 7777 }']);
       expect((await setElements('block_v4')).sort()).toEqual(['10.76.0.120', '10.76.0.96/28']);
 
-      serve = startServe();
-      await serve.waitFor(/capturing on eth0/, 20_000);
-      expect(serve.text).toMatch(
+      await flowtrack.startServe();
+      expect(flowtrack.serve.text).toMatch(
         /automatic blocking off; reconciled with the database: 1 re-applied, 2 stale removed/,
       );
-      await signIn();
       const inForce = await rules();
       const blocks = inForce.filter((r) => r.kind === 'block').map((r) => r.source!);
       const closed = inForce.filter((r) => r.kind === 'close').map((r) => String(r.port));

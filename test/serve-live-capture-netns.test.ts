@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { GOOD_PASSWORD } from './helpers/api-server.js';
-import { Lan, removeStaleLans, waitFor, type BackgroundProcess } from './helpers/netns.js';
+import { waitFor } from './helpers/netns.js';
+import { NetnsServe } from './helpers/netns-serve.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const TOOLS = ['ip', 'tcpdump', 'hping3', 'tshark', 'curl', 'setpriv'];
@@ -29,8 +29,6 @@ const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const VICTIM = '10.78.0.1';
 const CLIENT = '10.78.0.20';
 const ATTACKER = '10.78.0.66';
-/** The API inside the victim's namespace (its own port space: no clash with the host). */
-const API = 'http://127.0.0.1:18080';
 
 const root = process.getuid?.() === 0;
 const missing = [...TOOLS.filter((t) => !hasTool(t)), ...(root ? [] : ['root'])];
@@ -58,20 +56,18 @@ describeUnlessMissing(
   'run as root after scripts/setup.sh --test (network namespaces and tcpdump need root)',
   'flowtrack serve capturing live between network namespaces',
   () => {
-    let lan: Lan | undefined;
-    let serve: BackgroundProcess | undefined;
-    let dir = '';
-    let token = '';
-    let adminToken = '';
-
-    /** The API from the victim's namespace, as the analyst unless another token is given. */
-    function api(
-      path: string,
-      options: { method?: string; body?: unknown; out?: string; token?: string } = {},
-    ) {
-      if (!lan) throw new Error('no LAN');
-      return lan.curl('victim', `${API}${path}`, { ...options, token: options.token ?? token });
-    }
+    const flowtrack = new NetnsServe({
+      tmpPrefix: 'flowtrack-serve-live-',
+      hosts: { victim: VICTIM, client: CLIENT, attacker: ATTACKER },
+      // The API at 127.0.0.1:18080 inside the victim's namespace (its own port space: no clash
+      // with the host), called from there.
+      serveOn: 'victim',
+      port: 18080,
+      env: { FLOWTRACK_CAPTURE_EVIDENCE_QUIET_SECONDS: '2' },
+      users: { ana: 'analyst', ada: 'admin' },
+    });
+    /** The API from the victim's namespace, as the analyst unless `as` names another user. */
+    const api = flowtrack.api;
 
     async function alerts(type: string): Promise<AlertRow[]> {
       const res = await api(`/api/anomalies?type=${type}`);
@@ -82,61 +78,13 @@ describeUnlessMissing(
       return (await api('/api/capture')).body as Capture;
     }
 
-    beforeAll(async () => {
-      await removeStaleLans();
-      dir = mkdtempSync(join(tmpdir(), 'flowtrack-serve-live-'));
-      lan = await Lan.create([
-        { role: 'victim', addresses: [VICTIM] },
-        { role: 'client', addresses: [CLIENT] },
-        { role: 'attacker', addresses: [ATTACKER] },
-      ]);
-      const env = [`FLOWTRACK_DATA_DIR=${join(dir, 'data')}`, 'FLOWTRACK_CAPTURE_EVIDENCE_QUIET_SECONDS=2'];
-      for (const [name, role] of [
-        ['ana', 'analyst'],
-        ['ada', 'admin'],
-      ]) {
-        execFileSync(process.execPath, [CLI, 'user', 'add', name!, '--role', role!, '--password-stdin'], {
-          env: { ...process.env, FLOWTRACK_DATA_DIR: join(dir, 'data') },
-          input: `${GOOD_PASSWORD}\n`,
-        });
-      }
-      serve = lan.start(
-        'victim',
-        'env',
-        [...env, 'FLOWTRACK_SERVER_PORT=18080', process.execPath, CLI, 'serve', '-i', 'eth0'],
-        300,
-      );
-      await serve.waitFor(/capturing on eth0/, 15_000);
-      const signIn = async (username: string) =>
-        (
-          (await api('/api/auth/login', { method: 'POST', body: { username, password: GOOD_PASSWORD } }))
-            .body as { accessToken: string }
-        ).accessToken;
-      token = await signIn('ana');
-      adminToken = await signIn('ada');
-      await waitFor(
-        'tcpdump running',
-        async () => {
-          const c = await capture();
-          return c.interfaces[0]?.state === 'running' ? c : null;
-        },
-        10_000,
-      );
-    }, 60_000);
-
-    afterAll(async () => {
-      try {
-        await serve?.stop('SIGTERM', 10_000);
-        await lan?.remove();
-      } finally {
-        if (dir) rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    beforeAll(() => flowtrack.start(), 60_000);
+    afterAll(() => flowtrack.stop());
 
     it('raises syn_flood in the API within 2 s of the flood, with an evidence pcap of the attacker', async () => {
       const started = Date.now();
       // 3,000 SYNs at about 5,000 a second: hping3 stops by itself.
-      const flood = lan!.exec(
+      const flood = flowtrack.lan.exec(
         'attacker',
         'hping3',
         ['-q', '-S', '-p', '80', '-c', '3000', '-i', 'u200', VICTIM],
@@ -156,7 +104,7 @@ describeUnlessMissing(
       expect(alert.summary).toContain('SYN flood');
 
       // The file is complete once the attack has been quiet for 2 s (the configured quiet time).
-      const file = join(dir, 'evidence.pcap');
+      const file = join(flowtrack.dir, 'evidence.pcap');
       const download = await waitFor(
         'evidence file',
         async () => {
@@ -177,7 +125,7 @@ describeUnlessMissing(
       expect(fromAttacker.length).toBeGreaterThan(1000);
       expect(fromAttacker.every((l) => l.endsWith('\tTrue') || l.endsWith('\t1'))).toBe(true);
       // The download is in the audit log, with who took it.
-      const audit = await api('/api/logs/audit?action=evidence.download', { token: adminToken });
+      const audit = await api('/api/logs/audit?action=evidence.download', { as: 'ada' });
       const events = (audit.body as { items: { actor: string; target: string }[] }).items;
       expect(events.some((e) => e.actor === 'ana' && e.target === alert.id)).toBe(true);
     }, 60_000);
@@ -208,13 +156,13 @@ describeUnlessMissing(
 
     it('stores flows whose counts equal what hping3 says it sent and got back, flushed on SIGTERM', async () => {
       // One UDP flow (fixed source port) of 400 datagrams and one ICMP echo flow of 300 requests.
-      const udp = await lan!.exec(
+      const udp = await flowtrack.lan.exec(
         'client',
         'hping3',
         ['--udp', '-s', '40000', '-k', '-p', '9', '-c', '400', '-i', 'u2000', VICTIM],
         { timeoutSeconds: 30, allowFailure: true },
       );
-      const icmp = await lan!.exec('client', 'hping3', ['-1', '-c', '300', '-i', 'u2000', VICTIM], {
+      const icmp = await flowtrack.lan.exec('client', 'hping3', ['-1', '-c', '300', '-i', 'u2000', VICTIM], {
         timeoutSeconds: 30,
         allowFailure: true,
       });
@@ -231,10 +179,10 @@ describeUnlessMissing(
       expect(icmpCounts.sent).toBe(300);
 
       // The flows are still open: SIGTERM must end them and store them before the process exits.
-      const code = await serve!.stop('SIGTERM', 20_000);
+      const code = await flowtrack.serve.stop('SIGTERM', 20_000);
       expect(code).toBe(0);
-      expect(serve!.text).toContain('stopping');
-      const db = new Database(join(dir, 'data', 'flowtrack.db'), { readonly: true });
+      expect(flowtrack.serve.text).toContain('stopping');
+      const db = new Database(join(flowtrack.dataDir, 'flowtrack.db'), { readonly: true });
       try {
         const flow = (protocol: string) =>
           db
@@ -252,7 +200,7 @@ describeUnlessMissing(
         db.close();
       }
       // tcpdump went with it: no capture process left in the namespace but what the LAN runs.
-      const { stdout } = await lan!.exec('victim', 'sh', ['-c', 'pgrep -x tcpdump || true']);
+      const { stdout } = await flowtrack.lan.exec('victim', 'sh', ['-c', 'pgrep -x tcpdump || true']);
       expect(stdout.trim()).toBe('');
     }, 90_000);
   },
