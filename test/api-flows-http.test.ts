@@ -220,6 +220,7 @@ describe('GET /api/hosts/:address (real HTTP)', () => {
         { protocol: 'tcp', port: 50000, bytes: 0, flows: 1 },
       ],
       remotePorts: [{ protocol: 'tcp', port: 22, bytes: 12_000, flows: 4 }],
+      processes: [],
     });
   });
 

@@ -111,6 +111,9 @@ describeUnlessMissing(
       const flow = await flowTo(8088);
       expect([flow.srcAddr, flow.srcPort, flow.dstAddr, flow.dstPort]).toEqual([CLIENT, port, SERVER, 8088]);
       expect(flow.process).toEqual({ pid, name: 'python3', user: userInfo().username });
+      // The server's host view names the local program that talked to it.
+      const host = (await api(`/api/hosts/${SERVER}`)).body as { processes: { pid: number; name: string }[] };
+      expect(host.processes.map((p) => [p.name, p.pid])).toEqual([['python3', pid]]);
       await server.process.stop();
     });
 

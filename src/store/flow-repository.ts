@@ -152,6 +152,11 @@ export interface HostSummary {
   localPorts: HostPort[];
   /** The peers' ports (the services a client used, a server's clients' ports), largest first. */
   remotePorts: HostPort[];
+  /**
+   * The processes on FlowTrack's own host behind the host's flows (for this host: its own
+   * programs; for another: the local programs that talked to it), largest first.
+   */
+  processes: (FlowProcess & { bytes: number; flows: number })[];
 }
 
 export interface TrafficBucket {
@@ -470,6 +475,9 @@ export class FlowRepository {
           eb.ref('bytes_to_server').as('sent'),
           eb.ref('bytes_to_client').as('received'),
           FLOW_PACKETS.as('packets'),
+          'process_pid',
+          'process_name',
+          'process_user',
         ])
         .unionAll(
           inRange(selectFlows(db).where('dst_addr', '=', address).where('src_addr', '<>', address)).select(
@@ -481,6 +489,9 @@ export class FlowRepository {
               eb.ref('bytes_to_client').as('sent'),
               eb.ref('bytes_to_server').as('received'),
               FLOW_PACKETS.as('packets'),
+              'process_pid',
+              'process_name',
+              'process_user',
             ],
           ),
         );
@@ -525,11 +536,32 @@ export class FlowRepository {
           .orderBy(column)
           .limit(limit)
           .execute();
+      const processes = await fromSides()
+        .where('process_pid', 'is not', null)
+        .select((eb) => [
+          'process_pid',
+          'process_name',
+          'process_user',
+          eb.cast<number>(eb.fn.sum<number>(total), 'bigint').as('bytes'),
+          eb.fn.countAll<number>().as('flows'),
+        ])
+        .groupBy(['process_pid', 'process_name', 'process_user'])
+        .orderBy('bytes', 'desc')
+        .orderBy('process_pid')
+        .limit(limit)
+        .execute();
       return {
         totals,
         peers,
         localPorts: await portsOf('local_port'),
         remotePorts: await portsOf('remote_port'),
+        processes: processes.map((p) => ({
+          pid: p.process_pid ?? 0,
+          name: p.process_name ?? '',
+          user: p.process_user ?? '',
+          bytes: p.bytes,
+          flows: p.flows,
+        })),
       };
     });
   }

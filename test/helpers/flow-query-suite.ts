@@ -460,6 +460,7 @@ export function runFlowQuerySuite(label: string, make: () => Promise<Store>): vo
           peers: [],
           localPorts: [],
           remotePorts: [],
+          processes: [],
         });
         await expect(store.flows.hostSummary('10.0.0.1', BASE_US, BASE_US - 1)).rejects.toMatchObject({
           code: 'BAD_REQUEST',
@@ -474,6 +475,59 @@ export function runFlowQuerySuite(label: string, make: () => Promise<Store>): vo
         ).rejects.toMatchObject({
           code: 'BAD_REQUEST',
         });
+      });
+
+      it("names the processes behind a host's flows, largest first, and leaves out flows without one", async () => {
+        const at = { firstSeenUs: BASE_US, lastSeenUs: BASE_US + 1000 };
+        const curl = { pid: 4242, name: 'curl', user: 'alice' };
+        const sshd = { pid: 77, name: 'sshd', user: 'root' };
+        await store.flows.insertFlows([
+          flowRow({
+            ...at,
+            srcAddr: '10.9.0.1',
+            srcPort: 40001,
+            dstAddr: '192.0.2.80',
+            bytesToServer: 300,
+            bytesToClient: 700,
+            process: curl,
+          }),
+          flowRow({
+            ...at,
+            srcAddr: '10.9.0.1',
+            srcPort: 40002,
+            dstAddr: '192.0.2.81',
+            bytesToServer: 100,
+            bytesToClient: 900,
+            process: curl,
+          }),
+          // An accepted connection: the host is the server side.
+          flowRow({
+            ...at,
+            srcAddr: '192.0.2.9',
+            dstAddr: '10.9.0.1',
+            dstPort: 22,
+            bytesToServer: 1500,
+            bytesToClient: 0,
+            process: sshd,
+          }),
+          flowRow({
+            ...at,
+            srcAddr: '10.9.0.1',
+            srcPort: 40003,
+            dstAddr: '192.0.2.82',
+            bytesToServer: 5000,
+            bytesToClient: 0,
+          }),
+        ]);
+        const summary = await store.flows.hostSummary('10.9.0.1', BASE_US, BASE_US + HOUR_US);
+        expect(summary.processes).toEqual([
+          { ...curl, bytes: 2000, flows: 2 },
+          { ...sshd, bytes: 1500, flows: 1 },
+        ]);
+        // Another host's view: the local process that talked to it.
+        expect((await store.flows.hostSummary('192.0.2.80', BASE_US, BASE_US + HOUR_US)).processes).toEqual([
+          { ...curl, bytes: 1000, flows: 1 },
+        ]);
       });
     });
   });

@@ -10,7 +10,7 @@ import { ApiError } from '../../api/api-client';
 import { queryString, useApiQuery } from '../../api/queries';
 import { Panel, PanelEmpty } from '../../components/Panel';
 import { QueryView } from '../../components/QueryView';
-import { formatCount, formatBytes } from '../../lib/format';
+import { formatCount, formatBytes, formatProcess } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
 import { parseAddress, sourceCovers } from './address-match';
 import { flowsPagePath } from './flow-filters';
@@ -94,6 +94,7 @@ export function HostPage({ address }: { address: string }) {
           <div className="host-grid">
             <HostPeers address={address} period={period} />
             <HostPorts address={address} period={period} />
+            <HostProcesses address={address} period={period} />
             <HostAlerts address={address} />
             <HostBlocks address={address} />
           </div>
@@ -206,6 +207,50 @@ function HostPeers({ address, period }: { address: string; period: Period }) {
                     <td className="num">{formatBytes(peer.bytesSent)}</td>
                     <td className="num">{formatBytes(peer.bytesReceived)}</td>
                     <td className="num">{formatCount(peer.flows)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
+    </Panel>
+  );
+}
+
+/** The processes on FlowTrack's host behind this host's flows: "curl (4242, alice)". */
+function HostProcesses({ address, period }: { address: string; period: Period }) {
+  const summary = useHostSummary(address, period);
+  return (
+    <Panel title="Processes">
+      <QueryView
+        query={summary}
+        isEmpty={(s) => s.processes.length === 0}
+        empty={{
+          title: 'No process seen',
+          hint: "Processes are named for flows of the host FlowTrack runs on, when the monitor saw the flow's socket.",
+        }}
+      >
+        {(s) => (
+          <div className="table-scroll">
+            <table className="table" aria-label={`Processes behind the flows of ${address}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Process</th>
+                  <th scope="col" className="num">
+                    Bytes
+                  </th>
+                  <th scope="col" className="num">
+                    Flows
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.processes.map((p) => (
+                  <tr key={`${p.pid}-${p.name}-${p.user}`}>
+                    <td className="mono">{formatProcess(p)}</td>
+                    <td className="num">{formatBytes(p.bytes)}</td>
+                    <td className="num">{formatCount(p.flows)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -107,6 +107,8 @@ export interface HostView {
   peers: HostPeer[];
   localPorts: HostPort[];
   remotePorts: HostPort[];
+  /** Processes on FlowTrack's own host behind these flows (its programs, or those that talked to it). */
+  processes: { pid: number; name: string; user: string; bytes: number; flows: number }[];
 }
 
 /** One bucket of GET /api/traffic's series; `start` in epoch ms. */
