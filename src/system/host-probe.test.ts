@@ -284,6 +284,20 @@ describe('HostProbe on a fixture /proc', () => {
     expect(s.processes.topCpu.find((p) => p.pid === 500)?.user).toBe('5000');
   });
 
+  it('credits a process started in the same hundredth of a second as the previous read of uptime (regression)', () => {
+    // 4920.31 * 100 is 492031.00000000006 in floating point: a process whose start time is 492031
+    // ticks was taken for one started before the previous sample, and showed 0% CPU (seen in CI).
+    const { write, probe: make, clock } = fixture();
+    write('proc/uptime', '4920.31 0\n');
+    const probe = make();
+    probe.sample();
+    clock.ms += 1000;
+    write('proc/uptime', '4921.31 0\n');
+    writeProcess(write, 600, 'burner', [15, 1], 492_031, 10, 0);
+    const s = probe.sample();
+    expect(s.processes.topCpu.find((p) => p.pid === 600)?.cpuPercent).toBe(16);
+  });
+
   it('keeps the ten busiest and the ten biggest, busiest first', () => {
     const { write, probe: make, clock } = fixture();
     for (let pid = 1; pid <= 30; pid++) writeProcess(write, pid, `p${pid}`, [0, 0], 1, pid, 0);

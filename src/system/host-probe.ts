@@ -402,8 +402,12 @@ export class HostProbe {
     const buffer = this.files.small;
     // A process the previous sample did not see but that started after it: all its CPU time
     // falls in this interval (a short burst would otherwise never be seen at all).
+    // Rounded: /proc/uptime has two decimals, and 4920.31 * 100 is 492031.00000000006 in floating
+    // point, which a process started in that same hundredth (start time 492031) would miss.
     const newSinceTicks =
-      previous === null || previous.uptimeSeconds <= 0 ? Infinity : previous.uptimeSeconds * this.clockTicks;
+      previous === null || !(previous.uptimeSeconds > 0)
+        ? Infinity
+        : Math.round(previous.uptimeSeconds * this.clockTicks);
     const ticksToPercent = seconds > 0 ? 100 / (this.clockTicks * seconds) : 0;
     const topCpu = this.topCpu;
     const topMemory = this.topMemory;
