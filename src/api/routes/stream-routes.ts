@@ -1,6 +1,6 @@
 /**
- * `GET /api/stream`: server-sent events for the dashboard: `rates` once a second and `alert` as
- * alerts are raised or grow. Sent with the bearer token in the Authorization header (fetch with a
+ * `GET /api/stream`: server-sent events for the dashboard: `rates` and `live` once a second,
+ * `alert` as alerts are raised or grow, and `health` at each sample of the host. Sent with the bearer token in the Authorization header (fetch with a
  * streamed body), never in the URL, where proxies and logs would keep it. A stream whose client
  * reads too slowly is closed rather than buffered without limit.
  */
