@@ -9,29 +9,11 @@
  */
 
 import { sql, type Kysely } from 'kysely';
-import type { HostSample } from '../system/host-sample.js';
+import type { HealthPoint, HostSample } from '../system/host-sample.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
-import type { Database } from './schema.js';
+import type { Database, HealthRollupsTable } from './schema.js';
 
 const MINUTE_MS = 60_000;
-
-/** The figures one point of a chart has: averages over its bucket, and peaks where named. */
-export interface HealthPoint {
-  /** Start of the bucket, epoch milliseconds. */
-  at: number;
-  cpu: number;
-  cpuMax: number;
-  memory: number;
-  memoryMax: number;
-  swap: number;
-  load1: number;
-  /** The fullest file system's use, the bucket's highest. */
-  disk: number;
-  netRxBytesPerSecond: number;
-  netTxBytesPerSecond: number;
-  diskReadBytesPerSecond: number;
-  diskWriteBytesPerSecond: number;
-}
 
 /** A minute's averages per interface and core, and each file system's highest use. */
 export interface HealthRollupDetail {
@@ -305,20 +287,9 @@ function stepFor(fromMs: number, toMs: number, baseStepMs: number, maxPoints: nu
   return Math.max(1, Math.ceil((toMs - fromMs + 1) / maxPoints / base)) * base;
 }
 
-function healthPointOf(row: {
-  at: number;
-  cpu: number;
-  cpu_max: number;
-  memory: number;
-  memory_max: number;
-  swap: number;
-  load1: number;
-  disk: number;
-  net_rx_bps: number;
-  net_tx_bps: number;
-  disk_read_bps: number;
-  disk_write_bps: number;
-}): HealthPoint {
+function healthPointOf(
+  row: Omit<HealthRollupsTable, 'minute_ms' | 'samples' | 'detail'> & { at: number },
+): HealthPoint {
   return {
     at: row.at,
     cpu: row.cpu,

@@ -109,3 +109,24 @@ export interface HostSample {
     topMemory: ProcessSample[];
   };
 }
+
+/**
+ * One point of a health chart (/api/system_health/history, store/health-repository.ts): averages
+ * over its bucket, and peaks where named.
+ */
+export interface HealthPoint {
+  /** Start of the bucket, epoch milliseconds. */
+  at: number;
+  cpu: number;
+  cpuMax: number;
+  memory: number;
+  memoryMax: number;
+  swap: number;
+  load1: number;
+  /** The fullest file system's use, the bucket's highest. */
+  disk: number;
+  netRxBytesPerSecond: number;
+  netTxBytesPerSecond: number;
+  diskReadBytesPerSecond: number;
+  diskWriteBytesPerSecond: number;
+}

@@ -3,11 +3,12 @@
  * server's own types (src/system/host-sample.ts and socket-types.ts hold nothing but types, so the
  * import is erased from the bundle); the answers around them are kept by hand beside the page, as
  * web/src/api/api-types.ts does, mirroring src/api/routes/system-routes.ts and
- * src/store/health-repository.ts (HealthPoint). Types only.
+ * src/store/health-repository.ts. Types only.
  */
 
 export type {
   CpuSample,
+  HealthPoint,
   DiskIoSample,
   FileSystemSample,
   HostSample,
@@ -16,7 +17,7 @@ export type {
   ProcessSample,
 } from '../../../../src/system/host-sample.js';
 export type { SocketEntry, SocketOwner, SocketSnapshot } from '../../../../src/system/socket-types.js';
-import type { HostSample } from '../../../../src/system/host-sample.js';
+import type { HealthPoint, HostSample } from '../../../../src/system/host-sample.js';
 
 /** GET /api/system_health. */
 export interface SystemHealth {
@@ -31,24 +32,6 @@ export interface SystemHealth {
   resourceAlerts: string[];
   /** The probe's interval; null when the server does not watch its host. */
   intervalSeconds: number | null;
-}
-
-/** One point of GET /api/system_health/history: averages over its bucket, peaks where named. */
-export interface HealthPoint {
-  /** Start of the bucket, epoch ms. */
-  at: number;
-  cpu: number;
-  cpuMax: number;
-  memory: number;
-  memoryMax: number;
-  swap: number;
-  load1: number;
-  /** The fullest file system's use, the bucket's highest. */
-  disk: number;
-  netRxBytesPerSecond: number;
-  netTxBytesPerSecond: number;
-  diskReadBytesPerSecond: number;
-  diskWriteBytesPerSecond: number;
 }
 
 /** GET /api/system_health/history (without `interface`). */
