@@ -13,6 +13,7 @@ import {
   type TestDatabase,
 } from './helpers/postgres.js';
 import { runStoreSuite } from './helpers/store-suite.js';
+import { runAlertLifecycleSuite } from './helpers/alert-lifecycle-suite.js';
 import { describeUnlessMissing } from './helpers/system-tools.js';
 
 const reachable = await postgresReachable();
@@ -36,6 +37,7 @@ describeUnlessMissing(
     const make = (): Promise<Store> => stores.make();
 
     runStoreSuite('postgres', make);
+    runAlertLifecycleSuite('postgres', make);
 
     describe('opening', () => {
       it('reports a database that does not exist, with the way to create it', async () => {

@@ -90,4 +90,18 @@ export interface Alert {
   };
   /** How many detector reports were merged into this alert. */
   updates: number;
+  /**
+   * Set by the alert center, never by a detector: the detector's own severity when an admin's
+   * per-type override replaced it (`severity` is then the override's).
+   */
+  detectedSeverity?: Severity | null;
+  /** Set by the alert center: the suppression rule that mutes this alert (not notified). */
+  suppressedBy?: number | null;
+}
+
+/** The group an alert belongs to: its attacker's, or its victim's when it has many sources. */
+export function alertGroupKey(alert: Pick<Alert, 'type' | 'src' | 'dst'>): string {
+  if (alert.src !== null) return `src:${alert.src}`;
+  if (alert.dst !== null) return `dst:${alert.dst}`;
+  return `type:${alert.type}`;
 }

@@ -67,8 +67,23 @@ export interface ApiDeps {
   webRoot?: string;
   /** The configured detector options (`detection:`), shown by /api/settings/detection. */
   detection?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * The server's alert center and notification dispatcher, told of every change made through the
+   * API (without it, changes are stored and take effect at the next start; "send test" is 404).
+   */
+  alertControl?: AlertControl;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
+}
+
+export interface AlertControl {
+  /** Reads the suppression rules, severity overrides and notification channels again. */
+  reload(): Promise<void>;
+  /** Sends a test notification through the channel now; the outcome of that one attempt. */
+  sendTest(
+    channelId: number,
+    requestedBy: string,
+  ): Promise<{ deliveryId: number; status: 'pending' | 'sent' | 'failed'; error?: string }>;
 }
 
 export interface IngestStats {

@@ -32,6 +32,9 @@ import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
 import { registerCaptureRoutes } from './routes/capture-routes.js';
 import { registerScanRoutes } from './routes/scan-routes.js';
+import { registerAlertRuleRoutes } from './routes/alert-rule-routes.js';
+import { registerNotificationRoutes } from './routes/notification-routes.js';
+import { registerIncidentRoutes } from './routes/incident-routes.js';
 import { pageFallback, registerWebFiles } from './web-app.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
@@ -127,6 +130,9 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerUserRoutes(app, deps);
   registerTrafficRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerAlertRuleRoutes(app, deps);
+  registerNotificationRoutes(app, deps);
+  registerIncidentRoutes(app, deps);
   registerLogRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerStreamRoutes(app, deps);

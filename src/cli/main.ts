@@ -5,9 +5,8 @@
  */
 
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { describeError, FlowTrackError } from '../util/errors.js';
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { PRODUCT_VERSION } from '../util/version.js';
 
 /**
  * Each subcommand's module, loaded only when needed: the server's modules (Fastify, the
@@ -30,7 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('flowtrack')
     .description('FlowTrack: network security monitor and traffic analyser')
-    .version(version)
+    .version(PRODUCT_VERSION)
     .showHelpAfterError('(run with --help for usage)');
   const name = argv[2];
   const only = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);

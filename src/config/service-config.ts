@@ -373,6 +373,16 @@ export const serviceConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Alert notifications; the channels themselves are set up in the dashboard (Notifications). */
+  notifications: z
+    .strictObject({
+      /**
+       * The dashboard's address as its users reach it (e.g. https://flowtrack.example.net), put
+       * in notifications as a link to the alert; empty: no links.
+       */
+      dashboardUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/ }).max(512)]).default(''),
+    })
+    .prefault({}),
   /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */
   detection: z
     .record(z.string(), z.record(z.string(), z.number().min(0)))

@@ -34,7 +34,9 @@ export interface PipelineServiceOptions {
   replay?: { file: string; speed: number | 'max' };
   /** The store writer of the moment (a restore replaces it). */
   writer: () => IngestWriter;
-  /** Each live alert as it is raised and updated (the blocking policy). */
+  /** Each alert before it is stored and shown: severity overrides and suppression rules. */
+  prepareAlert?: (alert: Alert) => Alert;
+  /** Each live alert as it is raised and updated (the blocking policy, notifications). */
   onAlert?: (alert: Alert) => void;
   /** The process on this host behind a flow, when the system monitor saw its socket. */
   processOf?: (flow: FlowRow) => FlowProcess | null;
@@ -147,10 +149,13 @@ export class PipelineService implements CaptureView {
           );
           break;
         }
-        writer.enqueueAlert(m.alert);
-        feed.publishAlert(m.alert);
-        // Live alerts only: a replayed capture's attackers are history, not hosts to block now.
-        if (!this.options.replay) this.options.onAlert?.(m.alert);
+        {
+          const alert = this.options.prepareAlert?.(m.alert) ?? m.alert;
+          writer.enqueueAlert(alert);
+          feed.publishAlert(alert);
+          // Live alerts only: a replayed capture's attackers are history, not hosts to block now.
+          if (!this.options.replay) this.options.onAlert?.(alert);
+        }
         break;
       case 'second':
         this.lastSecond = m.live;

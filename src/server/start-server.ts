@@ -46,6 +46,10 @@ import { ConnectionOwnerCache, SocketOwners } from '../system/socket-owners.js';
 import { SystemMonitor } from '../system/system-monitor.js';
 import type { ResourceRules } from '../system/resource-rules.js';
 import type { CaptureStatus } from '../live/pipeline-messages.js';
+import { AlertService } from './alert-service.js';
+import type { Alert } from '../alerts/alert.js';
+import { hostname } from 'node:os';
+import { PRODUCT_VERSION } from '../util/version.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -197,6 +201,24 @@ export async function startServer(
         `flowtrack: FlowTrack's ${name} rules of an earlier run are still enforced, and nothing manages them now: \`flowtrack firewall flush --yes\` removes them`,
       );
     }
+    const alertService = new AlertService({
+      store,
+      now,
+      log: serverLog.logger,
+      host: hostname(),
+      productVersion: PRODUCT_VERSION,
+      ...(config.notifications.dashboardUrl !== '' && { dashboardUrl: config.notifications.dashboardUrl }),
+    });
+    await alertService.start();
+    closers.push(() => alertService.stop());
+    /** An alert raised or updated outside the pipeline (a scan's finding, the host's health). */
+    const storeAlert = async (raw: Alert): Promise<Alert> => {
+      const alert = alertService.prepare(raw);
+      await store.alerts.upsertAlerts([alert], now());
+      feed.publishAlert(alert);
+      alertService.notify(alert);
+      return alert;
+    };
     const firewall = new FirewallService({
       backend,
       rules: () => store.firewallRules,
@@ -215,8 +237,7 @@ export async function startServer(
       scans: () => store.scans,
       audit: (event) => store.audit.append(event),
       raiseAlert: async (alert) => {
-        await store.alerts.upsertAlerts([alert], now());
-        feed.publishAlert(alert);
+        await storeAlert(alert);
       },
       // Read again for each scan: interfaces, and with them the connected networks, come and go.
       scope: () => scopeFrom(config.scan),
@@ -236,12 +257,20 @@ export async function startServer(
           sockets: sys.processes ? { reader: new SocketOwners(), owners: new ConnectionOwnerCache() } : null,
           health: () => store.health,
           raiseAlert: async (alert) => {
-            await store.alerts.upsertAlerts([alert], now());
-            feed.publishAlert(alert);
+            await storeAlert(alert);
           },
-          resolveAlert: async (alert) => {
+          resolveAlert: async (raw) => {
+            const alert = alertService.prepare(raw);
             await store.alerts.upsertAlerts([alert], now());
-            await store.alerts.resolve(alert.id, 'system', now());
+            const resolved = await store.alerts.resolve(alert.id, 'system', now(), 'back within its limit');
+            await store.audit.append({
+              tsMs: now(),
+              actor: 'system',
+              action: 'alert.resolve',
+              target: alert.id,
+              after: { status: resolved.status, reason: alert.summary },
+              outcome: 'ok',
+            });
             feed.publishAlert(alert);
           },
           capture: (): CaptureStatus[] => pipeline.interfaces(),
@@ -258,7 +287,12 @@ export async function startServer(
         replay: { file: options.replay, speed: options.replaySpeed ?? 'max' },
       }),
       writer: () => writer,
-      onAlert: (alert) => firewall.onAlert(alert),
+      prepareAlert: (alert) => alertService.prepare(alert),
+      onAlert: (alert) => {
+        // A muted alert is one an analyst judged harmless: no automatic block either.
+        if (alert.suppressedBy === null || alert.suppressedBy === undefined) firewall.onAlert(alert);
+        alertService.notify(alert);
+      },
       isOwnAlert: (alert) => scans.isOwnScanAlert(alert),
       ...(monitor && { processOf: (flow) => monitor.processOf(flow) }),
       feed,
@@ -282,6 +316,7 @@ export async function startServer(
       backups,
       firewall,
       scans,
+      alertControl: alertService,
       ...(monitor && {
         system: {
           latest: () => monitor.latest(),

@@ -44,6 +44,18 @@ export class StoreHolder implements Store {
   get health() {
     return this.current.health;
   }
+  get suppressions() {
+    return this.current.suppressions;
+  }
+  get channels() {
+    return this.current.channels;
+  }
+  get deliveries() {
+    return this.current.deliveries;
+  }
+  get incidents() {
+    return this.current.incidents;
+  }
   get settings() {
     return this.current.settings;
   }

@@ -1,15 +1,17 @@
 /**
  * Alerts in the database: the detector pipeline's alerts upserted by id as they grow, the
- * filtered and paged alert list, and an analyst's acknowledge and resolve. An update from the
- * pipeline replaces the figures but never the analyst's status: acknowledging an ongoing attack
- * must not be undone by its next report. Filter values are query parameters, never SQL text.
+ * filtered and paged alert list, groups of related alerts, and an analyst's changes through the
+ * alert's life (acknowledge, resolve, reopen, assign, comment), each written with its entry in
+ * the alert's history in one transaction. An update from the pipeline replaces the figures but
+ * never the analyst's status or assignee: acknowledging an ongoing attack must not be undone by
+ * its next report. Filter values are query parameters, never SQL text.
  */
 
 import type { Kysely, Selectable } from 'kysely';
-import type { Alert } from '../alerts/alert.js';
+import { alertGroupKey, severityRank, type Alert, type Severity } from '../alerts/alert.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 import { checkInteger, readPageRequest, toPage, type Page, type PageRequest } from './page.js';
-import type { AlertsTable, Database } from './schema.js';
+import type { AlertEventsTable, AlertsTable, Database } from './schema.js';
 
 export type AlertStatus = AlertsTable['status'];
 export const ALERT_STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -22,6 +24,38 @@ export interface AlertRecord extends Alert {
   acknowledgedAt: number | null;
   /** Epoch milliseconds of the last change, by the pipeline or an analyst. */
   updatedAt: number;
+  assignee: string | null;
+  resolvedBy: string | null;
+  resolvedAt: number | null;
+  /** Related alerts share it: `src:<address>`, `dst:<address>` or `type:<type>`. */
+  group: string;
+}
+
+export type AlertEventKind = AlertEventsTable['kind'];
+
+/** One entry of an alert's history: a change of status or assignee, or a comment. */
+export interface AlertEvent {
+  id: number;
+  alertId: string;
+  /** Epoch milliseconds. */
+  tsMs: number;
+  actor: string;
+  kind: AlertEventKind;
+  text: string | null;
+}
+
+/** Related alerts (same attacker, or same victim of a many-source attack), summed up. */
+export interface AlertGroup {
+  group: string;
+  /** Alerts in the group matching the filter, and how many of them are open. */
+  count: number;
+  open: number;
+  types: string[];
+  /** The highest severity among them. */
+  severity: string;
+  /** Packet time, epoch microseconds: the first start and last end. */
+  start: number;
+  end: number;
 }
 
 /** Which alerts to list; fields combine with AND. */
@@ -35,6 +69,10 @@ export interface AlertFilter extends PageRequest {
   toUs?: number;
   src?: string;
   dst?: string;
+  assignee?: string;
+  group?: string;
+  /** true: only muted alerts; false: only the others; absent: both. */
+  suppressed?: boolean;
 }
 
 export class AlertRepository {
@@ -60,6 +98,9 @@ export class AlertRepository {
           updates: alert.updates,
           status: 'open',
           updated_at: now,
+          group_key: alertGroupKey(alert),
+          detected_severity: alert.detectedSeverity ?? null,
+          suppressed_by: alert.suppressedBy ?? null,
         })
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
@@ -74,6 +115,9 @@ export class AlertRepository {
             evidence: eb.ref('excluded.evidence'),
             updates: eb.ref('excluded.updates'),
             updated_at: eb.ref('excluded.updated_at'),
+            group_key: eb.ref('excluded.group_key'),
+            detected_severity: eb.ref('excluded.detected_severity'),
+            suppressed_by: eb.ref('excluded.suppressed_by'),
           })),
         )
         .execute();
@@ -141,56 +185,238 @@ export class AlertRepository {
       query = query.where('start_us', '<=', checkInteger('toUs', filter.toUs, 0));
     if (filter.src !== undefined) query = query.where('src', '=', filter.src);
     if (filter.dst !== undefined) query = query.where('dst', '=', filter.dst);
+    if (filter.assignee !== undefined) query = query.where('assignee', '=', filter.assignee);
+    if (filter.group !== undefined) query = query.where('group_key', '=', filter.group);
+    if (filter.suppressed !== undefined)
+      query = query.where('suppressed_by', filter.suppressed ? 'is not' : 'is', null);
     return query;
   }
 
   /**
-   * Marks the alert acknowledged by `by` (a user name) at `now`; acknowledging it again changes
-   * nothing. NOT_FOUND for an unknown id, CONFLICT for a resolved alert.
+   * Groups of related alerts matching `filter`, the most recently active first (at most
+   * `limit`): what an analyst triages instead of a thousand rows.
    */
-  async acknowledge(id: string, by: string, now: number): Promise<AlertRecord> {
-    const current = await this.require(id);
-    if (current.status === 'resolved') {
-      throw new FlowTrackError(
-        ErrorCode.CONFLICT,
-        `alert ${id} is resolved already: it cannot be acknowledged`,
-      );
-    }
-    if (current.status === 'acknowledged') return current;
-    await this.db
-      .updateTable('alerts')
-      .set({ status: 'acknowledged', acknowledged_by: by, acknowledged_at: now, updated_at: now })
-      .where('id', '=', id)
-      .where('status', '=', 'open')
+  async groups(filter: Omit<AlertFilter, keyof PageRequest>, limit: number): Promise<AlertGroup[]> {
+    const rows = await this.filtered(filter)
+      .select((eb) => [
+        'group_key',
+        eb.fn.countAll<number | string | bigint>().as('n'),
+        eb.fn
+          .sum(eb.case().when('status', '=', 'open').then(1).else(0).end())
+          .as('open'),
+        eb.fn.min('start_us').as('start_us'),
+        eb.fn.max('end_us').as('end_us'),
+      ])
+      .groupBy('group_key')
+      .orderBy('end_us', 'desc')
+      .limit(checkInteger('limit', limit, 1, 1000))
       .execute();
-    return this.require(id);
+    if (rows.length === 0) return [];
+    const keys = rows.map((r) => r.group_key);
+    const kinds = await this.filtered(filter)
+      .select(['group_key', 'type', 'severity'])
+      .distinct()
+      .where('group_key', 'in', keys)
+      .execute();
+    return rows.map((row) => {
+      const mine = kinds.filter((k) => k.group_key === row.group_key);
+      const severities = mine.map((k) => k.severity as Severity);
+      return {
+        group: row.group_key,
+        count: Number(row.n),
+        open: Number(row.open),
+        types: [...new Set(mine.map((k) => k.type))].sort(),
+        severity: severities.reduce<Severity>(
+          (top, s) => (severityRank(s) > severityRank(top) ? s : top),
+          'info',
+        ),
+        start: row.start_us,
+        end: row.end_us,
+      };
+    });
+  }
+
+  /** Ids of the alerts of `group` whose status is one of `statuses` (for a change to the group). */
+  async idsInGroup(group: string, statuses: readonly AlertStatus[]): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('alerts')
+      .select('id')
+      .where('group_key', '=', group)
+      .where('status', 'in', statuses)
+      .orderBy('end_us', 'desc')
+      .limit(10_000)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The alert's history and comments, oldest first. */
+  async events(id: string): Promise<AlertEvent[]> {
+    const rows = await this.db
+      .selectFrom('alert_events')
+      .selectAll()
+      .where('alert_id', '=', id)
+      .orderBy('id')
+      .limit(10_000)
+      .execute();
+    return rows.map(alertEventOf);
+  }
+
+  /** Histories of several alerts at once, oldest first (for an incident's timeline). */
+  async eventsOf(ids: readonly string[]): Promise<AlertEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('alert_events')
+      .selectAll()
+      .where('alert_id', 'in', ids)
+      .orderBy('id')
+      .limit(10_000)
+      .execute();
+    return rows.map(alertEventOf);
+  }
+
+  /** Alerts by id, in no particular order; unknown ids are left out. */
+  async findByIds(ids: readonly string[]): Promise<AlertRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('alerts').selectAll().where('id', 'in', ids).execute();
+    return rows.map(alertRecordOf);
   }
 
   /**
-   * Marks the alert resolved; resolving an open alert also records `by` as the one who
-   * acknowledged it. NOT_FOUND for an unknown id.
+   * Marks the alert acknowledged by `by` at `now`; acknowledging it again changes nothing.
+   * NOT_FOUND for an unknown id, CONFLICT for a resolved alert (reopen it first).
    */
-  async resolve(id: string, by: string, now: number): Promise<AlertRecord> {
-    const current = await this.require(id);
-    if (current.status === 'resolved') return current;
-    await this.db
-      .updateTable('alerts')
-      .set({
-        status: 'resolved',
-        acknowledged_by: current.acknowledgedBy ?? by,
-        acknowledged_at: current.acknowledgedAt ?? now,
-        updated_at: now,
-      })
-      .where('id', '=', id)
-      .execute();
-    return this.require(id);
+  async acknowledge(id: string, by: string, now: number, comment?: string): Promise<AlertRecord> {
+    return this.change(id, async (current, trx) => {
+      if (current.status === 'resolved') {
+        throw new FlowTrackError(
+          ErrorCode.CONFLICT,
+          `alert ${id} is resolved already: reopen it before acknowledging it`,
+        );
+      }
+      if (current.status === 'acknowledged') return false;
+      await trx
+        .updateTable('alerts')
+        .set({ status: 'acknowledged', acknowledged_by: by, acknowledged_at: now, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await addEvent(trx, id, now, by, 'acknowledged', comment);
+      return true;
+    });
   }
 
-  private async require(id: string): Promise<AlertRecord> {
-    const alert = await this.findById(id);
-    if (!alert) throw new FlowTrackError(ErrorCode.NOT_FOUND, `no alert with id ${id}`);
-    return alert;
+  /**
+   * Marks the alert resolved by `by` at `now`; resolving an open alert also records `by` as the
+   * one who acknowledged it. Resolving it again changes nothing. NOT_FOUND for an unknown id.
+   */
+  async resolve(id: string, by: string, now: number, comment?: string): Promise<AlertRecord> {
+    return this.change(id, async (current, trx) => {
+      if (current.status === 'resolved') return false;
+      await trx
+        .updateTable('alerts')
+        .set({
+          status: 'resolved',
+          acknowledged_by: current.acknowledgedBy ?? by,
+          acknowledged_at: current.acknowledgedAt ?? now,
+          resolved_by: by,
+          resolved_at: now,
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      await addEvent(trx, id, now, by, 'resolved', comment);
+      return true;
+    });
   }
+
+  /** Opens a resolved alert again (a reason is welcome); CONFLICT when it is not resolved. */
+  async reopen(id: string, by: string, now: number, comment?: string): Promise<AlertRecord> {
+    return this.change(id, async (current, trx) => {
+      if (current.status !== 'resolved') {
+        throw new FlowTrackError(
+          ErrorCode.CONFLICT,
+          `alert ${id} is ${current.status}, not resolved: there is nothing to reopen`,
+        );
+      }
+      await trx
+        .updateTable('alerts')
+        .set({
+          status: 'open',
+          acknowledged_by: null,
+          acknowledged_at: null,
+          resolved_by: null,
+          resolved_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      await addEvent(trx, id, now, by, 'reopened', comment);
+      return true;
+    });
+  }
+
+  /** Assigns the alert to `assignee` (a user name), or to nobody with null. */
+  async assign(id: string, assignee: string | null, by: string, now: number): Promise<AlertRecord> {
+    return this.change(id, async (current, trx) => {
+      if (current.assignee === assignee) return false;
+      await trx.updateTable('alerts').set({ assignee, updated_at: now }).where('id', '=', id).execute();
+      await addEvent(trx, id, now, by, 'assigned', assignee);
+      return true;
+    });
+  }
+
+  /** Adds a comment to the alert's history. */
+  async comment(id: string, text: string, by: string, now: number): Promise<AlertRecord> {
+    return this.change(id, async (_current, trx) => {
+      await addEvent(trx, id, now, by, 'commented', text);
+      await trx.updateTable('alerts').set({ updated_at: now }).where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  /**
+   * Runs `apply` on the alert in one transaction with its history entry; `apply` returns false
+   * when the change is one already made. NOT_FOUND for an unknown id.
+   */
+  private async change(
+    id: string,
+    apply: (current: AlertRecord, trx: Kysely<Database>) => Promise<boolean>,
+  ): Promise<AlertRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new FlowTrackError(ErrorCode.NOT_FOUND, `no alert with id ${id}`);
+      const current = alertRecordOf(row);
+      if (!(await apply(current, trx))) return current;
+      const after = await trx.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return alertRecordOf(after);
+    });
+  }
+}
+
+async function addEvent(
+  db: Kysely<Database>,
+  alertId: string,
+  now: number,
+  actor: string,
+  kind: AlertEventKind,
+  text: string | null | undefined,
+): Promise<AlertEvent> {
+  const row = await db
+    .insertInto('alert_events')
+    .values({ alert_id: alertId, ts_ms: now, actor, kind, text: text ?? null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return alertEventOf(row);
+}
+
+function alertEventOf(row: Selectable<AlertEventsTable>): AlertEvent {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    tsMs: row.ts_ms,
+    actor: row.actor,
+    kind: row.kind,
+    text: row.text,
+  };
 }
 
 function alertRecordOf(row: Selectable<AlertsTable>): AlertRecord {
@@ -210,6 +436,12 @@ function alertRecordOf(row: Selectable<AlertsTable>): AlertRecord {
     acknowledgedBy: row.acknowledged_by,
     acknowledgedAt: row.acknowledged_at,
     updatedAt: row.updated_at,
+    assignee: row.assignee,
+    resolvedBy: row.resolved_by,
+    resolvedAt: row.resolved_at,
+    group: row.group_key,
+    detectedSeverity: row.detected_severity as Severity | null,
+    suppressedBy: row.suppressed_by === null ? null : row.suppressed_by,
   };
 }
 

@@ -379,6 +379,12 @@ export class FlowRepository {
     };
   }
 
+  /** One flow by id, or null (retention may have deleted it). */
+  async findById(id: number): Promise<StoredFlow | null> {
+    const row = await this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? storedFlowOf(row) : null;
+  }
+
   /**
    * Who talks to whom in the flows matching `filter` (flows active in its time range): the
    * `hosts` hosts with the most bytes sent and received, and the `edges` largest pairs among

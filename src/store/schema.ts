@@ -105,6 +105,79 @@ export interface AlertsTable {
   acknowledged_by: string | null;
   acknowledged_at: number | null;
   updated_at: number;
+  /** Migration 0008: the user it is assigned to. */
+  assignee: string | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  /** `src:<address>`, or `dst:<address>` for an attack from many sources, or `type:<type>`. */
+  group_key: Generated<string>;
+  /** The detector's severity when a per-type override replaced it; null otherwise. */
+  detected_severity: string | null;
+  /** The suppression rule that muted the alert (not notified, hidden by default). */
+  suppressed_by: number | null;
+}
+
+/** An alert's history and comments (migration 0008). */
+export interface AlertEventsTable {
+  id: Generated<number>;
+  alert_id: string;
+  ts_ms: number;
+  actor: string;
+  kind: 'acknowledged' | 'resolved' | 'reopened' | 'assigned' | 'commented';
+  /** The comment, the assignee, or the reason given with the change. */
+  text: string | null;
+}
+
+/** Mute matching alerts until `expires_at` (migration 0008); null columns match anything. */
+export interface SuppressionRulesTable {
+  id: Generated<number>;
+  alert_type: string | null;
+  /** An address or CIDR network. */
+  src: string | null;
+  dst: string | null;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  removed_by: string | null;
+  removed_at: number | null;
+}
+
+export interface NotificationChannelsTable {
+  id: Generated<number>;
+  name: string;
+  kind: 'email' | 'webhook' | 'syslog';
+  /** 0 or 1. */
+  enabled: number;
+  min_severity: string;
+  /** JSON array of alert types; empty: all. */
+  types: string;
+  max_per_window: number;
+  window_minutes: number;
+  /** JSON: the kind's settings, secrets included (never sent back by the API). */
+  settings: string;
+  created_by: string;
+  created_at: number;
+  updated_by: string;
+  updated_at: number;
+}
+
+/** The notification queue and delivery log in one (migration 0008). */
+export interface NotificationDeliveriesTable {
+  id: Generated<number>;
+  channel_id: number;
+  notification_id: string;
+  kind: 'alert' | 'digest' | 'test';
+  alert_id: string | null;
+  title: string;
+  /** JSON: the Notification as sent. */
+  notification: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
 }
 
 export interface IncidentsTable {
@@ -112,12 +185,37 @@ export interface IncidentsTable {
   title: string;
   description: string;
   severity: string;
-  status: string;
-  /** JSON array of alert ids. */
-  alert_ids: string;
+  status: 'open' | 'investigating' | 'contained' | 'closed';
+  /** JSON array of addresses. */
+  hosts: string;
+  assignee: string | null;
   created_by: string;
   created_at: number;
   updated_at: number;
+  closed_at: number | null;
+}
+
+export interface IncidentLinksTable {
+  id: Generated<number>;
+  incident_id: number;
+  kind: 'alert' | 'flow' | 'pcap' | 'block' | 'scan';
+  /** An alert id, a flow id, the alert whose evidence capture it is, a firewall rule id, a scan id. */
+  ref: string;
+  note: string | null;
+  added_by: string;
+  added_at: number;
+}
+
+/** An incident's own timeline entries: created, status, edited, commented, linked, unlinked. */
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: number;
+  ts_ms: number;
+  actor: string;
+  kind: string;
+  text: string | null;
+  /** JSON, e.g. the fields an edit changed. */
+  detail: string | null;
 }
 
 export interface FirewallRulesTable {
@@ -253,7 +351,13 @@ export interface Database {
   host_day_totals: HostDayTotalsTable;
   port_rollups: PortRollupsTable;
   alerts: AlertsTable;
+  alert_events: AlertEventsTable;
+  suppression_rules: SuppressionRulesTable;
+  notification_channels: NotificationChannelsTable;
+  notification_deliveries: NotificationDeliveriesTable;
   incidents: IncidentsTable;
+  incident_links: IncidentLinksTable;
+  incident_events: IncidentEventsTable;
   firewall_rules: FirewallRulesTable;
   scans: ScansTable;
   health_samples: HealthSamplesTable;

@@ -10,6 +10,7 @@ import {
   runStoreSuite,
   skewedTraffic,
 } from '../../test/helpers/store-suite.js';
+import { runAlertLifecycleSuite } from '../../test/helpers/alert-lifecycle-suite.js';
 import { migrateStore } from './migrate-store.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations/migration-list.js';
 import { maskPostgresUrl } from './postgres-dialect.js';
@@ -25,6 +26,7 @@ let files = 0;
 const freshPath = (): string => join(dir, `db-${++files}`, 'flowtrack.db');
 
 runStoreSuite('sqlite', () => openStore(freshPath()));
+runAlertLifecycleSuite('sqlite', () => openStore(freshPath()));
 
 describe('SQLite store', () => {
   it('creates the folder and the file, in WAL mode with synchronous=NORMAL and foreign keys', async () => {

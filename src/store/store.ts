@@ -11,10 +11,13 @@ import { AlertRepository } from './alert-repository.js';
 import { AuditRepository } from './audit-repository.js';
 import { FlowRepository } from './flow-repository.js';
 import { HealthRepository } from './health-repository.js';
+import { IncidentRepository } from './incident-repository.js';
+import { ChannelRepository, DeliveryRepository } from './notification-repository.js';
 import { migrateStore, schemaVersionOf } from './migrate-store.js';
 import { openPostgresDialect } from './postgres-dialect.js';
 import type { Database } from './schema.js';
 import { SettingsRepository } from './settings-repository.js';
+import { SuppressionRepository } from './suppression-repository.js';
 import { FirewallRuleRepository } from './firewall-rule-repository.js';
 import { ScanRepository } from './scan-repository.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
@@ -49,6 +52,13 @@ export interface Store {
   readonly scans: ScanRepository;
   /** The host's health samples and their minute rollups. */
   readonly health: HealthRepository;
+  /** Rules that mute alerts for a time. */
+  readonly suppressions: SuppressionRepository;
+  /** Notification channels, and the queue and log of their deliveries. */
+  readonly channels: ChannelRepository;
+  readonly deliveries: DeliveryRepository;
+  /** Incidents, their links and timelines. */
+  readonly incidents: IncidentRepository;
   /** The number of the newest migration applied (0 for an empty database). */
   schemaVersion(): Promise<number>;
   /** The database's size on disk (SQLite page_count * page_size, PostgreSQL pg_database_size). */
@@ -107,6 +117,10 @@ function storeOf(dialect: StoreDialect, now: () => number): Store {
     firewallRules: new FirewallRuleRepository(db),
     scans: new ScanRepository(db, (err) => dialect.isUniqueViolation(err)),
     health: new HealthRepository(db),
+    suppressions: new SuppressionRepository(db),
+    channels: new ChannelRepository(db, (err) => dialect.isUniqueViolation(err)),
+    deliveries: new DeliveryRepository(db),
+    incidents: new IncidentRepository(db),
     schemaVersion: () => schemaVersionOf(store),
     sizeBytes: () => dialect.sizeBytes(),
     dataBytes: () => dialect.dataBytes(),

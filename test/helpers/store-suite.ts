@@ -38,7 +38,7 @@ import type { HostSample } from '../../src/system/host-sample.js';
 
 /** A minute boundary (1_699_999_980 s is 28_333_333 minutes), in microseconds. */
 export const BASE_US = 1_699_999_980_000_000;
-const BASE_MS = BASE_US / 1000;
+export const BASE_MS = BASE_US / 1000;
 const MINUTE_US = 60_000_000;
 const HOUR_US = 3_600_000_000;
 const DAY_US = 86_400_000_000;
@@ -408,10 +408,58 @@ async function countRows(
 }
 
 /**
+ * Takes `store` back to schema version 7 by hand (migrations have no down): 0008's tables go,
+ * 0001's incidents comes back empty, and alerts lose their lifecycle columns.
+ */
+export async function undoAlertLifecycleMigration(store: Store): Promise<void> {
+  const s = store.db.schema;
+  for (const table of [
+    'alert_events',
+    'suppression_rules',
+    'notification_channels',
+    'notification_deliveries',
+    'incident_links',
+    'incident_events',
+    'incidents',
+  ]) {
+    await s.dropTable(table).execute();
+  }
+  const id =
+    store.dialect === 'sqlite'
+      ? s.createTable('incidents').addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : s
+          .createTable('incidents')
+          .addColumn('id', 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity());
+  await id
+    .addColumn('title', 'text', (c) => c.notNull())
+    .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('severity', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('alert_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s.dropIndex('alerts_group_idx').execute();
+  for (const column of [
+    'assignee',
+    'resolved_by',
+    'resolved_at',
+    'group_key',
+    'detected_severity',
+    'suppressed_by',
+  ]) {
+    await s.alterTable('alerts').dropColumn(column).execute();
+  }
+  await sql`delete from kysely_migration where name = '0008-alert-lifecycle'`.execute(store.db);
+}
+
+/**
  * Takes `store` back to schema version 6 by hand (migrations have no down): 0007's health tables
  * go, 0001's health_samples comes back empty, and flows lose their process columns.
  */
 async function undoHostHealthMigration(store: Store): Promise<void> {
+  await undoAlertLifecycleMigration(store);
   const s = store.db.schema;
   await s.dropTable('health_rollups').execute();
   await s.dropTable('health_samples').execute();
@@ -878,6 +926,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0005-port-rollups',
           '0006-scans',
           '0007-host-health',
+          '0008-alert-lifecycle',
         ]);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
@@ -969,7 +1018,12 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         await undoHostHealthMigration(store);
         await undoScansMigration(store);
         await undoPortRollupsMigration(store);
-        expect(await migrateStore(store)).toEqual(['0005-port-rollups', '0006-scans', '0007-host-health']);
+        expect(await migrateStore(store)).toEqual([
+          '0005-port-rollups',
+          '0006-scans',
+          '0007-host-health',
+          '0008-alert-lifecycle',
+        ]);
         expect(await portRollupRows(store)).toEqual(keptByInserts);
         const [from, to] = [SKEWED_START_US + 5 * MINUTE_US + 1, SKEWED_END_US - 7 * HOUR_US];
         expect(await store.flows.topPorts(from, to, 25, 'packets')).toEqual(
@@ -1395,6 +1449,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0005-port-rollups',
           '0006-scans',
           '0007-host-health',
+          '0008-alert-lifecycle',
         ]);
         const carried = (await store.firewallRules.history(100)).reverse();
         const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
@@ -1831,7 +1886,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         await undoScansMigration(store);
         await sql`insert into scans (target, ports, status, started_at, created_by)
           values ('192.0.2.1', '1-1024', 'done', ${BASE_MS}, 'alice')`.execute(store.db);
-        expect(await migrateStore(store)).toEqual(['0006-scans', '0007-host-health']);
+        expect(await migrateStore(store)).toEqual(['0006-scans', '0007-host-health', '0008-alert-lifecycle']);
         expect((await store.scans.listScans()).items).toEqual([]);
         const scan = newScan(1);
         expect(await store.scans.create(scan)).toEqual(queued(scan));
@@ -1951,7 +2006,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             load: '[]',
           } as never)
           .execute();
-        expect(await migrateStore(store)).toEqual(['0007-host-health']);
+        expect(await migrateStore(store)).toEqual(['0007-host-health', '0008-alert-lifecycle']);
         expect(await countRows(store, 'health_samples')).toBe(0);
         // The flow is kept, with no process.
         expect((await allFlows(store)).map((f) => [f.srcPort, f.process])).toEqual([[40003, undefined]]);

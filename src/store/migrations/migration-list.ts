@@ -11,6 +11,7 @@ import { firewallRulesMigration } from './0004-firewall-rules.js';
 import { portRollupsMigration } from './0005-port-rollups.js';
 import { scansMigration } from './0006-scans.js';
 import { hostHealthMigration } from './0007-host-health.js';
+import { alertLifecycleMigration } from './0008-alert-lifecycle.js';
 import type { StoreMigration } from './store-migration.js';
 
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0005-port-rollups': portRollupsMigration,
   '0006-scans': scansMigration,
   '0007-host-health': hostHealthMigration,
+  '0008-alert-lifecycle': alertLifecycleMigration,
 };
 
 /** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */
