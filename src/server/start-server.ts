@@ -65,6 +65,8 @@ export interface RunningServer {
   firewall: FirewallService;
   /** Where signed-in admins are connected from (never blocked). */
   adminSessions: AdminSessions;
+  /** The alert rules every alert passes, and the notifications. */
+  alerts: AlertService;
   close(): Promise<void>;
 }
 
@@ -386,7 +388,16 @@ export async function startServer(
     }
     pipeline.start();
     closers.push(() => pipeline.stop());
-    return { url: address, app, store, setupToken: setup?.token ?? null, firewall, adminSessions, close };
+    return {
+      url: address,
+      app,
+      store,
+      setupToken: setup?.token ?? null,
+      firewall,
+      adminSessions,
+      alerts: alertService,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
