@@ -1,6 +1,8 @@
 /**
  * Retention: deletes flows, rollups (of hosts, with their hour and day totals, and of ports),
- * alerts, health samples and their rollups, and audit events older than their configured ages, then, while the
+ * alerts (with their history, but never one linked to an incident: an incident keeps its
+ * evidence) and the notification log of the same age, health samples and their rollups, and
+ * audit events older than their configured ages, then, while the
  * database is over its size limit, the oldest flows in batches, and refreshes the planner
  * statistics of what it deleted from.
  * Flows go in batches so that SQLite's single writer is never held for long (the store writer
@@ -41,6 +43,10 @@ export interface RetentionResult {
   /** Per-minute totals of service ports, gone with the same minutes as the flow rollups. */
   portRollups: number;
   alerts: number;
+  /** History entries of the deleted alerts. */
+  alertEvents: number;
+  /** Notifications sent or given up, as old as the alerts deleted. */
+  deliveries: number;
   healthSamples: number;
   healthRollups: number;
   auditEvents: number;
@@ -89,6 +95,8 @@ export async function runRetention(
     hostDayTotals: 0,
     portRollups: 0,
     alerts: 0,
+    alertEvents: 0,
+    deliveries: 0,
     healthSamples: 0,
     healthRollups: 0,
     auditEvents: 0,
@@ -118,8 +126,36 @@ export async function runRetention(
     const r = await db
       .deleteFrom('alerts')
       .where('end_us', '<', alertsCutoff * 1000)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('incident_links')
+              .select('incident_links.id')
+              .where('incident_links.kind', 'in', ['alert', 'pcap'])
+              .whereRef('incident_links.ref', '=', 'alerts.id'),
+          ),
+        ),
+      )
       .executeTakeFirst();
     result.alerts = Number(r.numDeletedRows);
+    const events = await db
+      .deleteFrom('alert_events')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('alerts').select('alerts.id').whereRef('alerts.id', '=', 'alert_events.alert_id'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    result.alertEvents = Number(events.numDeletedRows);
+    const deliveries = await db
+      .deleteFrom('notification_deliveries')
+      .where('status', '!=', 'pending')
+      .where('created_at', '<', alertsCutoff)
+      .executeTakeFirst();
+    result.deliveries = Number(deliveries.numDeletedRows);
   }
   if (healthCutoff !== null) {
     const r = await db.deleteFrom('health_samples').where('ts_ms', '<', healthCutoff).executeTakeFirst();
@@ -165,6 +201,8 @@ function deletedFrom(result: RetentionResult): string[] {
     ['host_day_totals', result.hostDayTotals],
     ['port_rollups', result.portRollups],
     ['alerts', result.alerts],
+    ['alert_events', result.alertEvents],
+    ['notification_deliveries', result.deliveries],
     ['health_samples', result.healthSamples],
     ['health_rollups', result.healthRollups],
     ['audit_events', result.auditEvents],

@@ -7,6 +7,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrateStore } from '../../src/store/migrate-store.js';
+import { runRetention } from '../../src/store/retention.js';
 import type { Store } from '../../src/store/store.js';
 import type { Notification } from '../../src/alerts/notify/notifier.js';
 import { alert, BASE_MS, undoAlertLifecycleMigration } from './store-suite.js';
@@ -297,6 +298,50 @@ export function runAlertLifecycleSuite(label: string, make: () => Promise<Store>
       await expect(store.incidents.update(999, { status: 'closed' }, 'x', BASE_MS)).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });
+    });
+
+    it('retention keeps an old alert an incident links, and deletes the others with their history and old notifications', async () => {
+      const DAY_MS = 86_400_000;
+      const now = BASE_MS + 30 * DAY_MS;
+      await store.alerts.upsertAlerts(
+        [alert('old-linked'), alert('old-alone'), alert('new', { end: now * 1000 })],
+        BASE_MS,
+      );
+      await store.alerts.comment('old-alone', 'seen', 'bob', BASE_MS);
+      await store.alerts.comment('old-linked', 'seen', 'bob', BASE_MS);
+      const incident = await store.incidents.create(
+        { title: 'kept', description: '', severity: 'low', hosts: [] },
+        'bob',
+        BASE_MS,
+      );
+      await store.incidents.link(
+        incident.id,
+        { kind: 'alert', ref: 'old-linked', note: null },
+        'bob',
+        BASE_MS,
+      );
+      const channel = await store.channels.create(
+        {
+          name: 'c',
+          kind: 'syslog',
+          enabled: true,
+          minSeverity: 'low',
+          types: [],
+          maxPerWindow: 1,
+          windowMinutes: 1,
+          settings: {},
+        },
+        'ada',
+        BASE_MS,
+      );
+      const sent = await store.deliveries.enqueue(channel.id, notification('n-sent', 'old-alone'), BASE_MS);
+      await store.deliveries.markSent(sent, 1, BASE_MS);
+      await store.deliveries.enqueue(channel.id, notification('n-pending'), BASE_MS);
+      const result = await runRetention(store, { alertsMaxAgeMs: 7 * DAY_MS }, now);
+      expect(result).toMatchObject({ alerts: 1, alertEvents: 1, deliveries: 1 });
+      expect(await store.alerts.findById('old-alone')).toBeNull();
+      expect((await store.alerts.events('old-linked')).map((e) => e.text)).toEqual(['seen']);
+      expect((await store.deliveries.list()).items.map((d) => d.notificationId)).toEqual(['n-pending']);
     });
 
     it('migration 0008 puts the alerts a store already has into their groups', async () => {
