@@ -303,16 +303,19 @@ describe('incidents (real HTTP)', () => {
       hosts: ['192.0.2.7', '203.0.113.5'],
     });
 
-    detail = (
+    const withBrute = (
       await api('POST', `/api/incidents/${id}/links`, analyst, { kind: 'alert', ref: 'brute_force-t-2' })
     ).body as IncidentDetail;
+    expect(withBrute.links.map((l) => l.ref)).toEqual(['port_scan-t-1', 'brute_force-t-2']);
     expect(
       (await api('POST', `/api/incidents/${id}/links`, analyst, { kind: 'alert', ref: 'brute_force-t-2' }))
         .status,
     ).toBe(409);
-    detail = (
-      await api('POST', `/api/incidents/${id}/links`, analyst, { kind: 'block', ref: String(ruleId) })
-    ).body as IncidentDetail;
+    const withBlock = await api('POST', `/api/incidents/${id}/links`, analyst, {
+      kind: 'block',
+      ref: String(ruleId),
+    });
+    expect(withBlock.status).toBe(200);
     const scratch = (
       await api('POST', `/api/incidents/${id}/links`, analyst, { kind: 'alert', ref: 'ddos-t-3' })
     ).body as IncidentDetail;

@@ -98,7 +98,7 @@ function receiverOn(port: number) {
   };
 }
 
-async function tempStore(): Promise<{ path: string; open: () => Promise<Store> }> {
+function tempStore(): { path: string; open: () => Promise<Store> } {
   const dir = mkdtempSync(join(tmpdir(), 'flowtrack-notify-'));
   cleanup.push(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -159,7 +159,7 @@ describe('notification dispatcher on the store’s delivery queue, with a real w
   it('delivers alerts raised while the receiver was down, once it is up: all, in order, once each', async () => {
     const port = await closedPort();
     const receiver = receiverOn(port);
-    const { open } = await tempStore();
+    const { open } = tempStore();
     const store = await open();
     cleanup.push(() => store.close());
     const clock = { now: T0 };
@@ -207,7 +207,7 @@ describe('notification dispatcher on the store’s delivery queue, with a real w
   it('turns 10,000 updates in a minute into the rate limit plus digests, keeps them across a restart while the receiver is down, and delivers every one', async () => {
     const port = await closedPort();
     const receiver = receiverOn(port);
-    const { open } = await tempStore();
+    const { open } = tempStore();
     let store = await open();
     const clock = { now: T0 };
     const logs: string[] = [];

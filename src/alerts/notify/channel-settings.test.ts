@@ -39,7 +39,7 @@ describe('checkChannelSettings', () => {
         host,
       });
     }
-    const { username: _u, password: _p, ...anonymous } = email;
+    const anonymous = { ...email, username: undefined, password: undefined };
     expect(checkChannelSettings('email', { ...anonymous, security: 'none' })).toMatchObject({
       security: 'none',
     });
@@ -72,13 +72,26 @@ describe('checkChannelSettings', () => {
       format: 'slack',
     });
     const storedMail = checkChannelSettings('email', email);
-    const { password: _p, ...withoutPassword } = email;
+    const withoutPassword = { ...email, password: undefined };
     expect(
       checkChannelSettings('email', { ...withoutPassword, port: 465, security: 'tls' }, storedMail),
     ).toMatchObject({
       password: 'pw-1',
       port: 465,
     });
+  });
+});
+
+describe('checkChannelSettings, removing a login', () => {
+  it('drops the stored password when the user name is taken away', () => {
+    const stored = checkChannelSettings('email', email);
+    const edited = checkChannelSettings(
+      'email',
+      { ...email, username: undefined, password: undefined },
+      stored,
+    );
+    expect(edited.password).toBeUndefined();
+    expect(edited.username).toBeUndefined();
   });
 });
 

@@ -101,7 +101,10 @@ export function checkChannelSettings(
   }
   const settings: Record<string, unknown> = { ...parsed.data };
   for (const secret of SECRET_FIELDS[kind]) {
-    if (settings[secret] === undefined && stored?.[secret] !== undefined) settings[secret] = stored[secret];
+    // A password belongs to its login: taking the user name away takes the password with it.
+    const kept = !(kind === 'email' && secret === 'password' && settings.username === undefined);
+    if (kept && settings[secret] === undefined && stored?.[secret] !== undefined)
+      settings[secret] = stored[secret];
   }
   if (kind === 'email') checkEmail(settings as EmailSettings);
   if (kind === 'webhook') checkWebhook(settings as WebhookSettings);
