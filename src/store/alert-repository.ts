@@ -201,9 +201,7 @@ export class AlertRepository {
       .select((eb) => [
         'group_key',
         eb.fn.countAll<number | string | bigint>().as('n'),
-        eb.fn
-          .sum(eb.case().when('status', '=', 'open').then(1).else(0).end())
-          .as('open'),
+        eb.fn.sum(eb.case().when('status', '=', 'open').then(1).else(0).end()).as('open'),
         eb.fn.min('start_us').as('start_us'),
         eb.fn.max('end_us').as('end_us'),
       ])

@@ -41,10 +41,33 @@ export const ROUTES: readonly PageRoute[] = [
     role: 'viewer',
     page: page(async () => (await import('./features/alerts/AlertsPage')).AlertsPage),
   },
+  // Before '/alerts/:id': the first route that matches a path wins.
+  {
+    path: '/alerts/rules',
+    role: 'viewer',
+    page: page(async () => (await import('./features/alerts/AlertRulesPage')).AlertRulesPage),
+  },
   {
     path: '/alerts/:id',
     role: 'viewer',
     page: page(async () => (await import('./features/alerts/AlertDetailPage')).AlertDetailPage),
+  },
+  {
+    path: '/incidents',
+    nav: 'Incidents',
+    role: 'viewer',
+    page: page(async () => (await import('./features/incidents/IncidentsPage')).IncidentsPage),
+  },
+  // Before '/incidents/:id', as above.
+  {
+    path: '/incidents/new',
+    role: 'analyst',
+    page: page(async () => (await import('./features/incidents/ReportIncidentPage')).ReportIncidentPage),
+  },
+  {
+    path: '/incidents/:id',
+    role: 'viewer',
+    page: page(async () => (await import('./features/incidents/IncidentDetailPage')).IncidentDetailPage),
   },
   {
     path: '/firewall',
@@ -68,6 +91,12 @@ export const ROUTES: readonly PageRoute[] = [
     nav: 'System',
     role: 'viewer',
     page: page(async () => (await import('./features/system/SystemPage')).SystemPage),
+  },
+  {
+    path: '/notifications',
+    nav: 'Notifications',
+    role: 'admin',
+    page: page(async () => (await import('./features/notifications/NotificationsPage')).NotificationsPage),
   },
   {
     path: '/logs',

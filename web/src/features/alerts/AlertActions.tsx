@@ -1,7 +1,9 @@
 /**
- * An analyst's buttons on one alert: Acknowledge while it is open, Resolve until it is resolved.
- * Shown to analysts and admins only (the API refuses viewers either way). A refusal (the alert
- * was resolved meanwhile) is shown beside the buttons; success refetches every alert view.
+ * An analyst's quick buttons on a row of the alert list: Acknowledge while it is new, Resolve
+ * until it is resolved, without a comment (the alert's page offers comments, reopening and
+ * assigning: AlertTriage). Shown to analysts and admins only (the API refuses viewers either
+ * way). A refusal (the alert was resolved meanwhile) is shown beside the buttons; success
+ * refetches every alert view.
  */
 
 import { useApiMutation } from '../../api/queries';

@@ -1,8 +1,10 @@
 /**
- * One alert (/alerts/:id): what happened and between whom, its status and who acknowledged it,
- * the figures and sample flows the detector kept, and what to do next: look at the flows behind
- * it, download its packets, acknowledge or resolve it, or (admins) block its source. Refreshed
- * every 5 s, as an ongoing attack keeps growing the alert. Alert text is shown as text only.
+ * One alert (/alerts/:id): what happened and between whom, its status, who has it and what was
+ * done about it (its history), the incidents it is part of, the figures and sample flows the
+ * detector kept, and what to do next: look at the flows behind it, download its packets,
+ * acknowledge, resolve, reopen, assign or comment on it, mute similar alerts, or (admins) block
+ * its source. Refreshed every 5 s, as an ongoing attack keeps growing the alert. Alert text and
+ * comments are shown as text only.
  */
 
 import { useState, type ReactNode } from 'react';
@@ -14,7 +16,6 @@ import { Panel, PanelEmpty } from '../../components/Panel';
 import { QueryView } from '../../components/QueryView';
 import { formatCount, formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
-import { AlertActions } from './AlertActions';
 import {
   counterLabel,
   exposureScanPath,
@@ -24,13 +25,27 @@ import {
   hostPath,
   microsToMs,
 } from './alert-format';
-import type { AlertDetail, CreatedFirewallRule } from './alert-types';
+import { severityText } from './alert-lifecycle';
+import type {
+  AlertDetail,
+  AlertIncident,
+  AlertWithHistory,
+  CreatedFirewallRule,
+  SuppressionRuleView,
+} from './alert-types';
+import { AlertHistory } from './AlertHistory';
 import { AlertStatusTag, SeverityTag } from './AlertTags';
+import { AlertTriage } from './AlertTriage';
 import { BlockSource } from './BlockSource';
 import { EvidenceDownload } from './EvidenceDownload';
+import { MuteSimilar } from './MuteSimilar';
+import { alertApiPath } from './use-alert-api';
+
+/** The Alert rules page (suppression rules and severity overrides). */
+const RULES_PATH = '/alerts/rules';
 
 export function AlertDetailPage({ id }: { id: string }) {
-  const alert = useApiQuery<AlertDetail>(`/api/anomalies/${encodeURIComponent(id)}`, 5000);
+  const alert = useApiQuery<AlertWithHistory>(alertApiPath(id), 5000);
   const missing =
     alert.data === undefined && alert.error instanceof ApiError && alert.error.status === 404
       ? alert.error
@@ -57,10 +72,11 @@ export function AlertDetailPage({ id }: { id: string }) {
   );
 }
 
-function AlertView({ alert }: { alert: AlertDetail }) {
-  const canDownload = useCan('analyst');
+function AlertView({ alert }: { alert: AlertWithHistory }) {
+  const canAct = useCan('analyst');
   const canBlock = useCan('admin');
   const [blocked, setBlocked] = useState<CreatedFirewallRule | null>(null);
+  const [muted, setMuted] = useState<SuppressionRuleView | null>(null);
   const start = microsToMs(alert.start);
   const end = microsToMs(alert.end);
   const src = alert.src;
@@ -70,9 +86,12 @@ function AlertView({ alert }: { alert: AlertDetail }) {
       <header className="page-header">
         <h1 className="alert-title">
           <span className="mono">{alert.type}</span> <SeverityTag severity={alert.severity} />
+          {alert.detectedSeverity != null && alert.detectedSeverity !== alert.severity && (
+            <span className="alert-detected">(detector said {alert.detectedSeverity})</span>
+          )}
         </h1>
         <div className="alert-header-actions">
-          <AlertActions alert={alert} />
+          {canAct && <MuteSimilar alert={alert} onMuted={setMuted} />}
           {canBlock && src !== null && (
             <BlockSource alert={{ id: alert.id, src, summary: alert.summary }} onBlocked={setBlocked} />
           )}
@@ -84,6 +103,18 @@ function AlertView({ alert }: { alert: AlertDetail }) {
           <Link to="/firewall">Firewall</Link>
         </p>
       )}
+      {muted && (
+        <p className="notice alert-done" role="status">
+          Similar alerts muted until <Time ms={muted.expiresAt} /> by rule #{muted.id} — see{' '}
+          <Link to={RULES_PATH}>Alert rules</Link>
+        </p>
+      )}
+      {alert.suppressedBy != null && (
+        <p className="notice alert-muted-notice">
+          Muted by rule #{alert.suppressedBy}: nobody is notified of it, and the alert list hides it unless
+          asked. <Link to={RULES_PATH}>Alert rules</Link>
+        </p>
+      )}
 
       <section className="panel" aria-label="Summary">
         <p className="alert-summary-text">{alert.summary}</p>
@@ -91,24 +122,11 @@ function AlertView({ alert }: { alert: AlertDetail }) {
           <Fact label="Status">
             <span className="alert-status">
               <AlertStatusTag status={alert.status} />
-              {/* One run of text ("Acknowledged by ana at …"), so it reads and is found as one. */}
-              <span>
-                {alert.acknowledgedBy === null ? (
-                  'Not acknowledged yet'
-                ) : (
-                  <>
-                    Acknowledged by {alert.acknowledgedBy}
-                    {alert.acknowledgedAt !== null && (
-                      <>
-                        {' '}
-                        at <Time ms={alert.acknowledgedAt} />
-                      </>
-                    )}
-                  </>
-                )}
-              </span>
+              <StatusText alert={alert} />
             </span>
           </Fact>
+          <Fact label="Severity">{severityText(alert.severity, alert.detectedSeverity)}</Fact>
+          <Fact label="Assigned to">{alert.assignee ?? <span className="alert-muted">nobody</span>}</Fact>
           <Fact label="Source">
             <HostLink address={alert.src} />
           </Fact>
@@ -133,9 +151,17 @@ function AlertView({ alert }: { alert: AlertDetail }) {
           {scanPath !== null && <Link to={scanPath}>The scan that found it</Link>}
           <Link to={flowsPath(alert)}>Flows behind this alert</Link>
           {/* The packets (payloads included) are for analysts: the API refuses viewers. */}
-          {canDownload && <EvidenceDownload alertId={alert.id} />}
+          {canAct && <EvidenceDownload alertId={alert.id} />}
         </div>
       </section>
+
+      {canAct && <AlertTriage alert={alert} />}
+
+      <AlertHistory alertId={alert.id} history={alert.history} canComment={canAct} />
+
+      <Panel title="In incidents">
+        <Incidents incidents={alert.incidents} />
+      </Panel>
 
       <Panel title="Figures">
         <Figures alert={alert} />
@@ -264,6 +290,64 @@ function SampleFlows({ alert }: { alert: AlertDetail }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * Who acknowledged and resolved the alert, each as one run of text ("Acknowledged by ana at …"),
+ * so it reads and is found as one.
+ */
+function StatusText({ alert }: { alert: AlertDetail }) {
+  return (
+    <>
+      <span>
+        {alert.acknowledgedBy === null ? (
+          'Not acknowledged yet'
+        ) : (
+          <>
+            Acknowledged by {alert.acknowledgedBy}
+            {alert.acknowledgedAt !== null && (
+              <>
+                {' '}
+                at <Time ms={alert.acknowledgedAt} />
+              </>
+            )}
+          </>
+        )}
+      </span>
+      {alert.status === 'resolved' && alert.resolvedBy !== null && (
+        <span>
+          Resolved by {alert.resolvedBy}
+          {alert.resolvedAt !== null && (
+            <>
+              {' '}
+              at <Time ms={alert.resolvedAt} />
+            </>
+          )}
+        </span>
+      )}
+    </>
+  );
+}
+
+function Incidents({ incidents }: { incidents: readonly AlertIncident[] }) {
+  if (incidents.length === 0)
+    return (
+      <PanelEmpty title="Not in any incident">
+        An analyst links an alert to an incident from the incident&rsquo;s page.
+      </PanelEmpty>
+    );
+  return (
+    <ul className="alert-incidents">
+      {incidents.map((incident) => (
+        <li key={incident.id}>
+          <Link to={`/incidents/${incident.id}`}>
+            #{incident.id} {incident.title}
+          </Link>{' '}
+          <span className="tag tag-muted">{incident.status}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

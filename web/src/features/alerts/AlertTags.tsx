@@ -1,7 +1,7 @@
-/** The small labels of an alert: its severity and its status, in the stylesheet's tag colours. */
+/** The small labels of an alert: its severity, its status, and whether a rule mutes it. */
 
 import type { Severity } from '../../api/api-types';
-import type { AlertStatus } from './alert-types';
+import { ALERT_STATUS_LABELS, type AlertStatus } from './alert-types';
 
 export function SeverityTag({ severity }: { severity: Severity }) {
   return <span className={`tag tag-${severity}`}>{severity}</span>;
@@ -14,5 +14,14 @@ const STATUS_CLASS: Record<AlertStatus, string> = {
 };
 
 export function AlertStatusTag({ status }: { status: AlertStatus }) {
-  return <span className={STATUS_CLASS[status]}>{status}</span>;
+  return <span className={STATUS_CLASS[status]}>{ALERT_STATUS_LABELS[status]}</span>;
+}
+
+/** "muted", for an alert a suppression rule matched (stored and listed on request, never notified). */
+export function MutedTag({ ruleId }: { ruleId: number }) {
+  return (
+    <span className="tag tag-muted alert-muted-tag" title={`Muted by suppression rule #${ruleId}`}>
+      muted
+    </span>
+  );
 }

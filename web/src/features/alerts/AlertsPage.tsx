@@ -1,7 +1,9 @@
 /**
  * The alert list (/alerts): filters kept in the URL so a view can be bookmarked and shared, one
- * page of the server's cursor paging at a time, refreshed every 5 s. Each row opens the alert;
- * analysts and admins acknowledge and resolve from the row. Alert text is shown as text only.
+ * page of the server's cursor paging at a time, refreshed every 5 s. Muted alerts (a suppression
+ * rule matched them) are left out unless "Show muted" is ticked. Each row opens the alert;
+ * analysts and admins acknowledge and resolve from the row. "Group by source" lists groups of
+ * related alerts instead, to triage a burst as one. Alert text is shown as text only.
  */
 
 import { useState, type SubmitEvent } from 'react';
@@ -13,45 +15,72 @@ import { CursorPager, useCursorPaging } from '../../components/CursorPager';
 import { QueryView } from '../../components/QueryView';
 import { formatTimestamp } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
+import { usernameProblem } from '../users/user-rules';
 import { AlertActions } from './AlertActions';
+import { isIpAddress } from './alert-address';
 import {
   alertListPath,
   FILTER_KEYS,
   filtersKey,
   hasFilters,
-  isIpAddress,
   readAlertFilters,
+  readAlertView,
   type AlertFilters,
+  type AlertView,
 } from './alert-filters';
 import { microsToMs } from './alert-format';
+import { groupLabel } from './alert-groups';
 import {
+  ALERT_STATUS_LABELS,
   ALERT_STATUSES,
   ALERT_TYPE_LABELS,
   ALERT_TYPES,
   type AlertDetail,
   type AlertListPage,
 } from './alert-types';
-import { AlertStatusTag, SeverityTag } from './AlertTags';
+import { AlertGroupsTable } from './AlertGroupsTable';
+import { AlertStatusTag, MutedTag, SeverityTag } from './AlertTags';
 
 export function AlertsPage() {
   const [query, setQuery] = useQueryParams();
   const filters = readAlertFilters(query);
+  const view = readAlertView(query);
   return (
     <div className="stack">
       <header className="page-header">
         <h1>Alerts</h1>
+        <div className="alert-header-actions">
+          <button
+            type="button"
+            className="button-quiet alert-toggle"
+            aria-pressed={view === 'groups'}
+            onClick={() => {
+              setQuery({ view: view === 'groups' ? undefined : 'groups' });
+            }}
+          >
+            Group by source
+          </button>
+          <Link className="alert-rules-link" to="/alerts/rules">
+            Alert rules
+          </Link>
+        </div>
       </header>
-      <section className="panel" aria-label="Alert list">
+      <section className="panel" aria-label={view === 'groups' ? 'Alert groups' : 'Alert list'}>
         <AlertFilterBar
           query={query}
           filters={filters}
+          view={view}
           onChange={setQuery}
           onClear={() => {
             setQuery(Object.fromEntries(FILTER_KEYS.map((key) => [key, undefined])));
           }}
         />
-        {/* Keyed by the filters: paging starts again at the newest page when they change. */}
-        <AlertTable key={filtersKey(filters)} filters={filters} />
+        {view === 'groups' ? (
+          <AlertGroupsTable filters={filters} />
+        ) : (
+          // Keyed by the filters: paging starts again at the newest page when they change.
+          <AlertTable key={filtersKey(filters)} filters={filters} />
+        )}
       </section>
     </div>
   );
@@ -60,16 +89,21 @@ export function AlertsPage() {
 function AlertFilterBar({
   query,
   filters,
+  view,
   onChange,
   onClear,
 }: {
   query: URLSearchParams;
   filters: AlertFilters;
+  view: AlertView;
   onChange: (changes: Record<string, string | undefined>) => void;
   onClear: () => void;
 }) {
   const rawSrc = query.get('src') ?? '';
   const rawDst = query.get('dst') ?? '';
+  const rawAssignee = query.get('assignee') ?? '';
+  // The groups' API takes the status and muted filters only: the others wait for the list.
+  const list = view === 'list';
   return (
     <div className="toolbar alert-filters">
       <label className="field">
@@ -83,45 +117,81 @@ function AlertFilterBar({
           <option value="">All</option>
           {ALERT_STATUSES.map((status) => (
             <option key={status} value={status}>
-              {status}
+              {ALERT_STATUS_LABELS[status]}
             </option>
           ))}
         </select>
       </label>
-      <label className="field">
-        Severity
-        <select
-          value={filters.severity ?? ''}
+      {list && (
+        <>
+          <label className="field">
+            Severity
+            <select
+              value={filters.severity ?? ''}
+              onChange={(event) => {
+                onChange({ severity: event.target.value });
+              }}
+            >
+              <option value="">Any</option>
+              {SEVERITIES.map((severity) => (
+                <option key={severity} value={severity}>
+                  {severity}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            Type
+            <select
+              value={filters.type ?? ''}
+              onChange={(event) => {
+                onChange({ type: event.target.value });
+              }}
+            >
+              <option value="">Any</option>
+              {ALERT_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {ALERT_TYPE_LABELS[type]}
+                </option>
+              ))}
+            </select>
+          </label>
+          {/* Remounted when the URL's values change (Clear, a link) so the inputs show them. */}
+          <TextFilters
+            key={`${rawSrc}|${rawDst}|${rawAssignee}`}
+            src={rawSrc}
+            dst={rawDst}
+            assignee={rawAssignee}
+            onApply={onChange}
+          />
+        </>
+      )}
+      <label className="alert-check">
+        <input
+          type="checkbox"
+          checked={filters.suppressed !== undefined}
           onChange={(event) => {
-            onChange({ severity: event.target.value });
+            onChange({ suppressed: event.target.checked ? 'all' : undefined });
           }}
-        >
-          <option value="">Any</option>
-          {SEVERITIES.map((severity) => (
-            <option key={severity} value={severity}>
-              {severity}
-            </option>
-          ))}
-        </select>
+        />
+        Show muted
+        {filters.suppressed === 'true' && <span className="alert-muted"> (only muted ones)</span>}
       </label>
-      <label className="field">
-        Type
-        <select
-          value={filters.type ?? ''}
-          onChange={(event) => {
-            onChange({ type: event.target.value });
-          }}
-        >
-          <option value="">Any</option>
-          {ALERT_TYPES.map((type) => (
-            <option key={type} value={type}>
-              {ALERT_TYPE_LABELS[type]}
-            </option>
-          ))}
-        </select>
-      </label>
-      {/* Remounted when the URL's addresses change (Clear, a link) so the inputs show them. */}
-      <AddressFilters key={`${rawSrc}|${rawDst}`} src={rawSrc} dst={rawDst} onApply={onChange} />
+      {list && filters.group !== undefined && (
+        <span className="alert-chip">
+          Group: {groupLabel(filters.group)}
+          <button
+            type="button"
+            className="alert-chip-remove"
+            aria-label="Remove the group filter"
+            onClick={() => {
+              onChange({ group: undefined });
+            }}
+          >
+            ×
+          </button>
+        </span>
+      )}
       {hasFilters(filters) && (
         <button type="button" className="button-quiet" onClick={onClear}>
           Clear filters
@@ -131,43 +201,61 @@ function AlertFilterBar({
   );
 }
 
+type TextFilterName = 'src' | 'dst' | 'assignee';
+
+/** Why a typed filter value would not be sent, or null when it is fine (or empty). */
+function textFilterProblem(name: TextFilterName, value: string): string | null {
+  if (value === '') return null;
+  if (name === 'assignee') return usernameProblem(value);
+  return isIpAddress(value) ? null : 'Not an IPv4 or IPv6 address';
+}
+
 /**
- * The two address fields apply together, on Enter or "Apply", rather than on every keystroke: a
+ * The text fields apply together, on Enter or "Apply", rather than on every keystroke: a
  * half-typed address is not a filter. A mistyped one is pointed out and not sent.
  */
-function AddressFilters({
+function TextFilters({
   src,
   dst,
+  assignee,
   onApply,
 }: {
   src: string;
   dst: string;
-  onApply: (changes: { src: string | undefined; dst: string | undefined }) => void;
+  assignee: string;
+  onApply: (changes: Record<TextFilterName, string | undefined>) => void;
 }) {
-  const [invalid, setInvalid] = useState<{ src: boolean; dst: boolean }>({
-    src: src !== '' && !isIpAddress(src),
-    dst: dst !== '' && !isIpAddress(dst),
+  const [problems, setProblems] = useState<Record<TextFilterName, string | null>>({
+    src: textFilterProblem('src', src),
+    dst: textFilterProblem('dst', dst),
+    assignee: textFilterProblem('assignee', assignee),
   });
   const submit = (event: SubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const read = (name: string): string => {
+    const read = (name: TextFilterName): string => {
       const value = form.get(name);
       return typeof value === 'string' ? value.trim() : '';
     };
-    const next = { src: read('src'), dst: read('dst') };
-    const bad = {
-      src: next.src !== '' && !isIpAddress(next.src),
-      dst: next.dst !== '' && !isIpAddress(next.dst),
+    const next = { src: read('src'), dst: read('dst'), assignee: read('assignee') };
+    const found = {
+      src: textFilterProblem('src', next.src),
+      dst: textFilterProblem('dst', next.dst),
+      assignee: textFilterProblem('assignee', next.assignee),
     };
-    setInvalid(bad);
-    if (bad.src || bad.dst) return;
-    onApply({ src: next.src || undefined, dst: next.dst || undefined });
+    setProblems(found);
+    if (found.src !== null || found.dst !== null || found.assignee !== null) return;
+    onApply({
+      src: next.src || undefined,
+      dst: next.dst || undefined,
+      assignee: next.assignee || undefined,
+    });
   };
   return (
     <form className="alert-address-filters" onSubmit={submit} noValidate>
-      <AddressField name="src" label="Source address" value={src} invalid={invalid.src} />
-      <AddressField name="dst" label="Destination address" value={dst} invalid={invalid.dst} />
+      <TextField name="src" label="Source address" value={src} problem={problems.src} mono />
+      <TextField name="dst" label="Destination address" value={dst} problem={problems.dst} mono />
+      <TextField name="assignee" label="Assigned to" value={assignee} problem={problems.assignee} />
       <button type="submit" className="button-quiet">
         Apply
       </button>
@@ -175,18 +263,21 @@ function AddressFilters({
   );
 }
 
-function AddressField({
+function TextField({
   name,
   label,
   value,
-  invalid,
+  problem,
+  mono = false,
 }: {
   name: string;
   label: string;
   value: string;
-  invalid: boolean;
+  problem: string | null;
+  mono?: boolean;
 }) {
   const errorId = `alert-filter-${name}-error`;
+  const invalid = problem !== null;
   return (
     <label className="field">
       {label}
@@ -196,14 +287,15 @@ function AddressField({
         placeholder="any"
         inputMode="text"
         autoComplete="off"
+        autoCapitalize="none"
         spellCheck={false}
-        className="mono"
+        {...(mono && { className: 'mono' })}
         aria-invalid={invalid}
         {...(invalid && { 'aria-describedby': errorId })}
       />
       {invalid && (
         <span id={errorId} className="alert-field-error">
-          Not an IPv4 or IPv6 address
+          {problem}
         </span>
       )}
     </label>
@@ -215,6 +307,8 @@ function AlertTable({ filters }: { filters: AlertFilters }) {
   const alerts = useApiQuery<AlertListPage>(alertListPath(filters, paging.cursor), 5000);
   const canAct = useCan('analyst');
   const filtered = hasFilters(filters);
+  const mutedHint =
+    filters.suppressed === undefined ? ' Muted alerts are hidden: tick Show muted to see them.' : '';
   return (
     <QueryView
       query={alerts}
@@ -222,10 +316,13 @@ function AlertTable({ filters }: { filters: AlertFilters }) {
       isEmpty={(page) => page.items.length === 0 && paging.pageNumber === 1}
       empty={
         filtered
-          ? { title: 'No alerts match these filters', hint: 'Widen or clear the filters to see more.' }
+          ? {
+              title: 'No alerts match these filters',
+              hint: `Widen or clear the filters to see more.${mutedHint}`,
+            }
           : {
               title: 'No alerts yet',
-              hint: 'Scans, floods and brute force show up here as the detectors raise them.',
+              hint: `Scans, floods and brute force show up here as the detectors raise them.${mutedHint}`,
             }
       }
     >
@@ -241,6 +338,7 @@ function AlertTable({ filters }: { filters: AlertFilters }) {
                   <th scope="col">Source</th>
                   <th scope="col">Destination</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Assigned to</th>
                   <th scope="col">First seen</th>
                   <th scope="col">Last seen</th>
                   {canAct && (
@@ -283,8 +381,12 @@ function AlertRow({ alert, canAct }: { alert: AlertDetail; canAct: boolean }) {
       <td className="mono">{alert.src ?? '–'}</td>
       <td className="mono">{alert.dst ?? '–'}</td>
       <td>
-        <AlertStatusTag status={alert.status} />
+        <span className="alert-tags">
+          <AlertStatusTag status={alert.status} />
+          {alert.suppressedBy != null && <MutedTag ruleId={alert.suppressedBy} />}
+        </span>
       </td>
+      <td>{alert.assignee ?? <span className="alert-muted">–</span>}</td>
       <td className="alert-time">
         <time dateTime={new Date(first).toISOString()}>{formatTimestamp(first)}</time>
       </td>

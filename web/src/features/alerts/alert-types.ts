@@ -1,10 +1,18 @@
 /**
- * The alert API's answers as the alerts pages read them (src/store/alert-repository.ts AlertRecord,
- * src/alerts/alert.ts, src/store/firewall-rule-repository.ts FirewallRule), kept by hand beside
- * the pages like web/src/api/api-types.ts. Types only, plus the fixed lists the filters offer.
+ * The alert API's answers as the alerts pages read them. The records are the server's own types
+ * (src/store/alert-repository.ts, suppression-repository.ts, incident-repository.ts), imported
+ * type-only so nothing of the server reaches the bundle, as web/src/features/system/system-types.ts
+ * does. The answers around them and the fixed lists the filters offer are kept by hand beside
+ * the pages: web code imports no server values.
  */
 
 import type { Severity } from '../../api/api-types';
+import type { AlertEvent, AlertGroup, AlertRecord } from '../../../../src/store/alert-repository.js';
+import type { Incident } from '../../../../src/store/incident-repository.js';
+import type { SuppressionRule } from '../../../../src/store/suppression-repository.js';
+
+export type { AlertEvent, AlertEventKind, AlertGroup } from '../../../../src/store/alert-repository.js';
+export type { SuppressionRule } from '../../../../src/store/suppression-repository.js';
 
 /** The detectors' alert types, as src/alerts/alert.ts ALERT_TYPES lists them (the API refuses others). */
 export const ALERT_TYPES = [
@@ -47,49 +55,37 @@ export const ALERT_TYPE_LABELS: Record<AlertType, string> = {
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-/** A figure that crossed (or is judged against) a threshold. */
-export interface Threshold {
-  metric: string;
-  value: number;
-  threshold: number;
-}
+/** How the pages name each status: the API's `open` reads "New" (nobody has looked at it yet). */
+export const ALERT_STATUS_LABELS: Record<AlertStatus, string> = {
+  open: 'New',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+};
 
-/** A flow kept as evidence; endpoints are "192.0.2.1:40000" for TCP and UDP, bare addresses otherwise. */
-export interface SampleFlow {
-  protocol: string;
-  client: string;
-  server: string;
-  packets: number;
-  bytes: number;
-  state: string;
-}
-
-/** An alert as GET /api/anomalies and GET /api/anomalies/:id give it. */
-export interface AlertDetail {
-  id: string;
-  /** A string rather than AlertType: a newer server may know types this page does not. */
+/**
+ * An alert as GET /api/anomalies and the lifecycle POSTs give it: the server's AlertRecord, with
+ * the type as a string (a newer server may know types this page does not) and the alert
+ * center's marks optional (an alert stored before they existed may lack them).
+ */
+export interface AlertDetail extends Omit<
+  AlertRecord,
+  'type' | 'severity' | 'detectedSeverity' | 'suppressedBy'
+> {
   type: string;
   severity: Severity;
-  src: string | null;
-  dst: string | null;
-  /** First and last packet time of the evidence, microseconds since the epoch. */
-  start: number;
-  end: number;
-  counters: Record<string, number>;
-  summary: string;
-  evidence: {
-    thresholds: Threshold[];
-    sampleFlows: SampleFlow[];
-    topSources: { address: string; packets: number }[];
-  };
-  /** How many detector reports were merged into this alert. */
-  updates: number;
-  status: AlertStatus;
-  acknowledgedBy: string | null;
-  /** Epoch milliseconds. */
-  acknowledgedAt: number | null;
-  /** Epoch milliseconds of the last change, by the pipeline or an analyst. */
-  updatedAt: number;
+  /** The detector's own severity when an admin's override replaced it; null otherwise. */
+  detectedSeverity?: Severity | null;
+  /** The suppression rule that mutes this alert (not notified, hidden by default); null: none. */
+  suppressedBy?: number | null;
+}
+
+/** An incident the alert is linked to, as GET /api/anomalies/:id lists it. */
+export type AlertIncident = Pick<Incident, 'id' | 'title' | 'status'>;
+
+/** GET /api/anomalies/:id: the alert, its history (oldest first) and its incidents. */
+export interface AlertWithHistory extends AlertDetail {
+  history: AlertEvent[];
+  incidents: AlertIncident[];
 }
 
 /** GET /api/anomalies. */
@@ -104,4 +100,35 @@ export interface CreatedFirewallRule {
   source: string | null;
   /** Epoch milliseconds when the rule ends by itself; null: never. */
   expiresAt: number | null;
+}
+
+/** GET /api/anomalies/groups. */
+export interface AlertGroupList {
+  groups: AlertGroup[];
+}
+
+/** POST /api/anomalies/groups/acknowledge and /resolve: the alerts that changed. */
+export interface GroupChangeResult {
+  changed: string[];
+}
+
+/** A suppression rule as /api/alert_suppressions gives it; `active`: in force when answered. */
+export interface SuppressionRuleView extends SuppressionRule {
+  active: boolean;
+}
+
+/** GET /api/alert_suppressions (newest first, ended rules included). */
+export interface SuppressionRuleList {
+  rules: SuppressionRuleView[];
+}
+
+/** A severity per alert type; a type left out keeps its detector's severity. */
+export type SeverityOverrides = Partial<Record<string, Severity>>;
+
+/** GET and PUT /api/alert_severity_overrides. */
+export interface SeverityOverridesView {
+  overrides: SeverityOverrides;
+  updatedBy: string | null;
+  /** Epoch milliseconds; null: never changed. */
+  updatedAt: number | null;
 }
