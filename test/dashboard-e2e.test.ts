@@ -11,9 +11,13 @@
  * the API refuses them anyway. Every page is saved as a screenshot in test-results/screenshots.
  */
 
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GOOD_PASSWORD } from './helpers/api-server.js';
@@ -248,6 +252,144 @@ describeUnlessMissing(
       const audit = await api('GET', '/api/logs/audit?limit=50', { token });
       const actions = (audit.body as { items: { action: string; outcome: string }[] }).items;
       expect(actions.find((a) => a.action === 'backup.restore')).toMatchObject({ outcome: 'ok' });
+    });
+
+    it('follows the alert through its life and reports an incident from it, whose exported report lists the alert', async () => {
+      const id = decodeURIComponent(alertPath.split('/').pop()!);
+      await page.goto(`${server.url}${alertPath}`);
+      await page.getByRole('button', { name: 'Assign to me' }).click();
+      await page.getByLabel('New comment').fill('The scanner is outside our ranges.');
+      await page.getByRole('button', { name: 'Add comment', exact: true }).click();
+      const history = page.getByRole('table', { name: 'Alert history' });
+      await history.getByText('The scanner is outside our ranges.').waitFor();
+      await history
+        .getByText(/assigned/i)
+        .first()
+        .waitFor();
+      await shot('alert-history');
+
+      await page.getByRole('link', { name: 'Report an incident with this alert' }).click();
+      await page.getByRole('heading', { name: 'Report incident' }).waitFor();
+      await page.getByLabel('Title').fill(`Port scan from ${ATTACKER}`);
+      await page.getByLabel('Severity').selectOption('high');
+      await page.getByLabel('Hosts').fill(ATTACKER);
+      await page.getByLabel('Description').fill('Seen by the dashboard test; blocked at the firewall.');
+      await page.getByRole('button', { name: 'Report incident' }).click();
+      await page
+        .getByRole('heading', {
+          level: 1,
+          name: new RegExp(`Port scan from ${ATTACKER.replaceAll('.', '\\.')}`),
+        })
+        .waitFor();
+      const incidentId = Number(new URL(page.url()).pathname.split('/').pop());
+      expect(incidentId).toBeGreaterThan(0);
+      const links = page.getByRole('table', { name: 'Incident links' });
+      await links.getByText(id).first().waitFor();
+
+      const token = await adminToken();
+      const rules = (await api('GET', '/api/firewall/rules', { token })).body as {
+        items: { id: number; source: string | null }[];
+      };
+      const block = rules.items.find((r) => r.source?.startsWith(ATTACKER));
+      expect(block).toBeDefined();
+      await page.getByLabel('Kind').selectOption('block');
+      await page.getByLabel('Reference').fill(String(block!.id));
+      await page.getByRole('button', { name: 'Add link' }).click();
+      await links.getByText(`block ${ATTACKER}`, { exact: false }).first().waitFor();
+
+      const timeline = page.getByRole('region', { name: 'Incident timeline' });
+      await page.getByLabel('Comment', { exact: true }).fill('Contained: the scanner is blocked.');
+      await page.getByRole('button', { name: 'Add comment', exact: true }).click();
+      await timeline.getByText('Contained: the scanner is blocked.').waitFor();
+      await page.getByLabel('Status').selectOption('contained');
+      await timeline.getByText('open → contained').waitFor();
+      await timeline
+        .getByText(/Alert raised/)
+        .first()
+        .waitFor();
+      await timeline
+        .getByText(/Firewall rule/)
+        .first()
+        .waitFor();
+      await shot('incident');
+
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export report (HTML)' }).click();
+      const file = join(dir, 'incident-report.html');
+      await (await download).saveAs(file);
+      const report = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
+      try {
+        await report.goto(pathToFileURL(file).href);
+        await report
+          .getByRole('heading', { level: 1, name: new RegExp(`Incident ${incidentId}: Port scan`) })
+          .waitFor();
+        const linked = report.getByRole('table', { name: 'Linked alerts' });
+        await expect(linked.getByRole('row').count()).resolves.toBe(2);
+        await linked.getByRole('cell', { name: id, exact: true }).waitFor();
+        await linked.getByRole('cell', { name: ATTACKER, exact: true }).first().waitFor();
+        await report
+          .getByRole('table', { name: 'Timeline' })
+          .getByText('Contained: the scanner is blocked.')
+          .waitFor();
+        await expect(report.locator('script').count()).resolves.toBe(0);
+        await shot('incident-report', report);
+      } finally {
+        await report.close();
+      }
+      const audit = (await api('GET', '/api/logs/audit?limit=200', { token })).body as {
+        items: { action: string; target: string | null }[];
+      };
+      const actions = audit.items.map((e) => e.action);
+      for (const action of [
+        'alert.assign',
+        'alert.comment',
+        'incident.create',
+        'incident.link',
+        'incident.comment',
+        'incident.status',
+        'incident.export',
+      ]) {
+        expect(actions).toContain(action);
+      }
+    });
+
+    it('adds a webhook channel, sends a test to a receiver, and shows it in the delivery log', async () => {
+      const received: string[] = [];
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          received.push(Buffer.concat(chunks).toString('utf8'));
+          res.writeHead(204).end();
+        });
+      });
+      receiver.listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+      try {
+        const { port } = receiver.address() as AddressInfo;
+        await page.goto(`${server.url}/notifications`);
+        await page.getByRole('heading', { name: 'Notification channels' }).waitFor();
+        await page.getByRole('button', { name: 'Add channel' }).click();
+        await page.getByLabel('Name', { exact: true }).fill('SOC webhook');
+        await page.getByLabel('Kind', { exact: true }).selectOption('webhook');
+        await page.getByLabel('URL', { exact: true }).fill(`http://127.0.0.1:${port}/hooks/SECRET-TOKEN`);
+        await page.getByRole('button', { name: 'Save channel' }).click();
+        const channels = page.getByRole('table', { name: 'Notification channels' });
+        await channels.getByText('SOC webhook').waitFor();
+        // The token is never shown again.
+        await expect(page.getByText('SECRET-TOKEN').count()).resolves.toBe(0);
+        await channels.getByRole('button', { name: 'Send test' }).click();
+        await channels.getByText('Sent', { exact: true }).waitFor();
+        expect(received).toHaveLength(1);
+        expect(received[0]).toContain('"kind":"test"');
+        await page.getByRole('table', { name: 'Delivery log' }).getByText(/test/i).first().waitFor();
+        await shot('notifications');
+      } finally {
+        receiver.close();
+      }
+      await page.goto(`${server.url}/alerts/rules`);
+      await page.getByRole('table', { name: 'Severity overrides' }).waitFor();
+      await shot('alert-rules');
     });
 
     it("scans this host's loopback and shows the scan list and its report", async () => {

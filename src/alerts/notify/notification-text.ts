@@ -84,7 +84,8 @@ export function alertNotification(
   lines.push(
     `${timeSpan(alert.start, alert.end)}${alert.status === undefined ? '' : `, status ${alert.status}`}.`,
   );
-  if (ctx.link !== undefined) lines.push(`Details: ${ctx.link}`);
+  // The id finds the alert in the dashboard or the API when there is no link.
+  lines.push(ctx.link === undefined ? `Alert ${alert.id}.` : `Details: ${ctx.link}`);
   const n: Notification = {
     id: ctx.id,
     kind: 'alert',

@@ -161,6 +161,13 @@ function AlertView({ alert }: { alert: AlertWithHistory }) {
 
       <Panel title="In incidents">
         <Incidents incidents={alert.incidents} />
+        {canAct && (
+          <p>
+            <Link to={`/incidents/new?alert=${encodeURIComponent(alert.id)}`}>
+              Report an incident with this alert
+            </Link>
+          </p>
+        )}
       </Panel>
 
       <Panel title="Figures">
@@ -334,7 +341,7 @@ function Incidents({ incidents }: { incidents: readonly AlertIncident[] }) {
   if (incidents.length === 0)
     return (
       <PanelEmpty title="Not in any incident">
-        An analyst links an alert to an incident from the incident&rsquo;s page.
+        An analyst reports an incident with it, or links it from an incident&rsquo;s page.
       </PanelEmpty>
     );
   return (
