@@ -164,6 +164,12 @@ export async function startServer(
             // The restored database, or the previous one when the restore gave up.
             store.replace(await openStore(config.store.url));
             writer = await newWriter();
+            // The alert rules and channels are the restored ones too.
+            await alertService
+              .reload()
+              .catch((err: unknown) =>
+                serverLog.logger.error({ err: describeError(err) }, 'alert rules reload failed'),
+              );
             // The kernel follows the restored rules.
             await firewall
               .reconcile()

@@ -5,6 +5,7 @@
  * exists when it is made.
  */
 
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { SEVERITIES } from '../../alerts/alert.js';
@@ -61,7 +62,7 @@ export function registerIncidentRoutes(app: Api, deps: ApiDeps): void {
     const found =
       kind === 'alert' || kind === 'pcap'
         ? (await deps.store.alerts.findById(ref)) !== null &&
-          (kind === 'alert' || (deps.capture?.evidencePath(ref) ?? null) !== null)
+          (kind === 'alert' || hasFile(deps.capture?.evidencePath(ref) ?? null))
         : kind === 'flow'
           ? numeric !== null && (await deps.store.flows.findById(numeric)) !== null
           : kind === 'block'
@@ -317,4 +318,8 @@ export function registerIncidentRoutes(app: Api, deps: ApiDeps): void {
         .send(html);
     },
   );
+}
+
+function hasFile(path: string | null): boolean {
+  return path !== null && existsSync(path);
 }

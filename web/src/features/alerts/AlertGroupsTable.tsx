@@ -14,7 +14,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { QueryView } from '../../components/QueryView';
 import { formatCount, formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
-import { AlertField } from './AlertField';
+import { Field } from '../../components/Field';
 import { alertGroupsPath, GROUP_LIMIT, groupListPath, hasFilters, type AlertFilters } from './alert-filters';
 import { microsToMs } from './alert-format';
 import {
@@ -216,7 +216,7 @@ function GroupActionDialog({
       }}
     >
       <p>{groupActionEffect(action, group)}</p>
-      <AlertField label="Comment (optional, saved with each alert)" error={problem ?? undefined}>
+      <Field label="Comment (optional, saved with each alert)" error={problem ?? undefined}>
         {(control) => (
           <textarea
             {...control}
@@ -229,7 +229,7 @@ function GroupActionDialog({
             }}
           />
         )}
-      </AlertField>
+      </Field>
     </ConfirmDialog>
   );
 }

@@ -6,7 +6,7 @@
 import { useState, type SubmitEvent } from 'react';
 import { Panel, PanelEmpty } from '../../components/Panel';
 import { formatTimestamp } from '../../lib/format';
-import { AlertField } from './AlertField';
+import { Field } from '../../components/Field';
 import { commentBody, historyEntry, MAX_ALERT_COMMENT_LENGTH } from './alert-lifecycle';
 import type { AlertEvent } from './alert-types';
 import { useAddComment } from './use-alert-api';
@@ -82,7 +82,7 @@ function CommentBox({ alertId }: { alertId: string }) {
   };
   return (
     <form className="alert-comment-box" onSubmit={submit} noValidate>
-      <AlertField label="New comment" error={problem ?? undefined}>
+      <Field label="New comment" error={problem ?? undefined}>
         {(control) => (
           <textarea
             {...control}
@@ -95,7 +95,7 @@ function CommentBox({ alertId }: { alertId: string }) {
             }}
           />
         )}
-      </AlertField>
+      </Field>
       <div className="alert-actions">
         <button type="submit" className="button-quiet" disabled={add.isPending} aria-busy={add.isPending}>
           Add comment

@@ -8,7 +8,7 @@
 import { useState, type SubmitEvent } from 'react';
 import { useSession } from '../../api/session';
 import { Panel } from '../../components/Panel';
-import { AlertField } from './AlertField';
+import { Field } from '../../components/Field';
 import { assignBody, LIFECYCLE_LABELS, lifecycleActions, lifecycleBody } from './alert-lifecycle';
 import type { AlertDetail } from './alert-types';
 import { useAssign, useLifecycleChange } from './use-alert-api';
@@ -30,7 +30,7 @@ function StatusChange({ alert }: { alert: Pick<AlertDetail, 'id' | 'status'> }) 
   const change = useLifecycleChange(alert.id);
   return (
     <div className="alert-triage-part">
-      <AlertField label="Comment with the change (optional)" error={problem ?? undefined}>
+      <Field label="Comment with the change (optional)" error={problem ?? undefined}>
         {(control) => (
           <textarea
             {...control}
@@ -43,7 +43,7 @@ function StatusChange({ alert }: { alert: Pick<AlertDetail, 'id' | 'status'> }) 
             }}
           />
         )}
-      </AlertField>
+      </Field>
       <div className="alert-actions">
         {lifecycleActions(alert.status).map((action) => (
           <button
@@ -116,7 +116,7 @@ function AssignControls({ alert }: { alert: Pick<AlertDetail, 'id' | 'assignee'>
         )}
       </p>
       <div className="alert-actions">
-        <AlertField label="Assign to" error={problem ?? undefined}>
+        <Field label="Assign to" error={problem ?? undefined}>
           {(control) => (
             <input
               {...control}
@@ -130,7 +130,7 @@ function AssignControls({ alert }: { alert: Pick<AlertDetail, 'id' | 'assignee'>
               }}
             />
           )}
-        </AlertField>
+        </Field>
         <button type="submit" className="button-quiet alert-assign-submit" disabled={assign.isPending}>
           Assign
         </button>

@@ -17,7 +17,7 @@ import { formatTimestamp } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
 import { usernameProblem } from '../users/user-rules';
 import { AlertActions } from './AlertActions';
-import { isIpAddress } from './alert-address';
+import { isIpAddress } from '../../lib/ip-address';
 import {
   alertListPath,
   FILTER_KEYS,
@@ -294,7 +294,7 @@ function TextField({
         {...(invalid && { 'aria-describedby': errorId })}
       />
       {invalid && (
-        <span id={errorId} className="alert-field-error">
+        <span id={errorId} className="field-error">
           {problem}
         </span>
       )}

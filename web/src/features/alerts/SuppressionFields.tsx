@@ -4,7 +4,7 @@
  * and the problems suppressionBodyOf found, each shown beside its field.
  */
 
-import { AlertField } from './AlertField';
+import { Field } from '../../components/Field';
 import { ALERT_TYPE_LABELS, ALERT_TYPES } from './alert-types';
 import {
   MAX_MUTE_MINUTES,
@@ -28,7 +28,7 @@ export function SuppressionFields({
   return (
     <div className="alert-rule-fields">
       <div className="toolbar">
-        <AlertField label="Type" error={problems.match}>
+        <Field label="Type" error={problems.match}>
           {(control) => (
             <select
               {...control}
@@ -47,8 +47,8 @@ export function SuppressionFields({
               {!knownType && <option value={form.type}>{form.type}</option>}
             </select>
           )}
-        </AlertField>
-        <AlertField label="Source (address or network)" error={problems.src}>
+        </Field>
+        <Field label="Source (address or network)" error={problems.src}>
           {(control) => (
             <input
               {...control}
@@ -62,8 +62,8 @@ export function SuppressionFields({
               }}
             />
           )}
-        </AlertField>
-        <AlertField label="Destination (address or network)" error={problems.dst}>
+        </Field>
+        <Field label="Destination (address or network)" error={problems.dst}>
           {(control) => (
             <input
               {...control}
@@ -77,10 +77,10 @@ export function SuppressionFields({
               }}
             />
           )}
-        </AlertField>
+        </Field>
       </div>
       <div className="toolbar">
-        <AlertField label="Reason" error={problems.reason} className="alert-grow">
+        <Field label="Reason" error={problems.reason} className="alert-grow">
           {(control) => (
             <input
               {...control}
@@ -93,8 +93,8 @@ export function SuppressionFields({
               }}
             />
           )}
-        </AlertField>
-        <AlertField label="Mute for" error={form.duration === 'custom' ? undefined : problems.minutes}>
+        </Field>
+        <Field label="Mute for" error={form.duration === 'custom' ? undefined : problems.minutes}>
           {(control) => (
             <select
               {...control}
@@ -110,9 +110,9 @@ export function SuppressionFields({
               ))}
             </select>
           )}
-        </AlertField>
+        </Field>
         {form.duration === 'custom' && (
-          <AlertField label="Minutes" error={problems.minutes}>
+          <Field label="Minutes" error={problems.minutes}>
             {(control) => (
               <input
                 {...control}
@@ -126,7 +126,7 @@ export function SuppressionFields({
                 }}
               />
             )}
-          </AlertField>
+          </Field>
         )}
       </div>
     </div>

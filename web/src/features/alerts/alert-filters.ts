@@ -8,7 +8,7 @@
 import { SEVERITIES, type Severity } from '../../api/api-types';
 import { queryString } from '../../api/queries';
 import { usernameProblem } from '../users/user-rules';
-import { isIpAddress } from './alert-address';
+import { isIpAddress } from '../../lib/ip-address';
 import { parseAlertGroup } from './alert-groups';
 import { ALERT_STATUSES, ALERT_TYPES, type AlertStatus, type AlertType } from './alert-types';
 

@@ -5,7 +5,7 @@
  * src/alerts/alert.ts alertGroupKey); a key of another shape is shown as it is, never guessed. Pure.
  */
 
-import { isIpAddress } from './alert-address';
+import { isIpAddress } from '../../lib/ip-address';
 import { lifecycleBody, type Checked } from './alert-lifecycle';
 import { ALERT_TYPES, type AlertGroup } from './alert-types';
 

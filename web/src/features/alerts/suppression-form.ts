@@ -5,7 +5,7 @@
  * the server checks everything again and has the last word.
  */
 
-import { isAddressOrCidr } from './alert-address';
+import { isAddressOrCidr } from '../../lib/ip-address';
 import type { SuppressionRule } from './alert-types';
 
 /** The API's longest reason, and its longest rule: a year, in minutes. */

@@ -6,7 +6,7 @@
 
 import { useState, type SubmitEvent } from 'react';
 import { SEVERITIES, type Severity } from '../../api/api-types';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import {
   editFormOf,
   incidentChangeOf,

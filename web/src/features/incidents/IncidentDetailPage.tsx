@@ -14,7 +14,7 @@ import { formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
 import { EditIncidentForm } from './EditIncidentForm';
 import { isIncidentId } from './incident-filters';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import { STATUS_LABEL } from './incident-format';
 import { INCIDENT_STATUSES, type Incident, type IncidentDetail, type IncidentStatus } from './incident-types';
 import { SeverityTag, StatusTag } from './IncidentTags';

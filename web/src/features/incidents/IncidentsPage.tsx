@@ -11,7 +11,7 @@ import { CursorPager, useCursorPaging } from '../../components/CursorPager';
 import { QueryView } from '../../components/QueryView';
 import { formatTimestamp } from '../../lib/format';
 import { Link, navigate, useQueryParams } from '../../lib/router';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import {
   incidentFiltersKey,
   INCIDENT_FILTER_KEYS,

@@ -9,7 +9,7 @@ import { useId, useState, type SubmitEvent } from 'react';
 import { Panel, PanelEmpty } from '../../components/Panel';
 import { formatTimestamp } from '../../lib/format';
 import { Link } from '../../lib/router';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import { EMPTY_LINK_FORM, LINK_REF, linkBodyOf, type LinkField, type LinkForm } from './incident-form';
 import { LINK_KIND_LABEL, linkTargetText } from './incident-format';
 import { INCIDENT_LINK_KINDS, type IncidentLinkKind, type IncidentLinkView } from './incident-types';

@@ -34,7 +34,7 @@ export function ReportDownload({ incidentId }: { incidentId: number }) {
         Export report (HTML)
       </button>
       {state.error !== null && (
-        <p className="inc-field-error" role="alert">
+        <p className="field-error" role="alert">
           {state.error}
         </p>
       )}

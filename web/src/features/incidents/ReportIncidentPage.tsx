@@ -9,7 +9,7 @@ import './incidents.css';
 import { useState, type SubmitEvent } from 'react';
 import { SEVERITIES, type Severity } from '../../api/api-types';
 import { Link, navigate, useLocation } from '../../lib/router';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import {
   MAX_DESCRIPTION,
   MAX_TITLE,

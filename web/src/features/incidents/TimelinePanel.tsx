@@ -8,7 +8,7 @@
 import { useState, type SubmitEvent } from 'react';
 import { PanelEmpty } from '../../components/Panel';
 import { Link } from '../../lib/router';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import { commentBodyOf, MAX_COMMENT } from './incident-form';
 import { timelineLines } from './incident-format';
 import type { TimelineEntry } from './incident-types';

@@ -7,7 +7,6 @@ import {
   EMPTY_LINK_FORM,
   EMPTY_REPORT_FORM,
   incidentChangeOf,
-  isIpAddress,
   isLinkRef,
   linkBodyOf,
   newIncidentBodyOf,
@@ -16,6 +15,7 @@ import {
   reportFormFromQuery,
   type ReportForm,
 } from './incident-form';
+import { isIpAddress } from '../../lib/ip-address';
 import type { Incident } from './incident-types';
 
 const INCIDENT: Incident = {

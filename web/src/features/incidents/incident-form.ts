@@ -6,6 +6,7 @@
  */
 
 import { SEVERITIES, type Severity } from '../../api/api-types';
+import { isIpAddress } from '../../lib/ip-address';
 import type {
   Incident,
   IncidentChangeBody,
@@ -256,25 +257,4 @@ function assigneeProblemOf(assignee: string): string | null {
 
 function splitList(text: string): string[] {
   return text.split(/[\s,;]+/).filter((part) => part !== '');
-}
-
-const IPV4_PART = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`^${IPV4_PART}(\\.${IPV4_PART}){3}$`);
-
-/**
- * Whether `text` is an IPv4 or IPv6 address (no prefix, no zone), as the API's address fields
- * take them. The same check as the alert filters' (features/alerts/alert-filters.ts), kept here
- * so one feature does not reach into another's folder. IPv6 is left to the URL parser, which
- * implements the full grammar in the browser and in Node.
- */
-export function isIpAddress(text: string): boolean {
-  if (text.length === 0 || text.length > 64) return false;
-  if (IPV4.test(text)) return true;
-  if (!text.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(text)) return false;
-  try {
-    new URL(`http://[${text}]/`);
-    return true;
-  } catch {
-    return false;
-  }
 }

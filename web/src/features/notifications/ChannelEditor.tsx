@@ -19,7 +19,7 @@ import {
   type ChannelForm,
   type FieldErrors,
 } from './channel-form';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import {
   CHANNEL_KINDS,
   EMAIL_SECURITY,
@@ -397,7 +397,7 @@ function EmailFields({
           )}
         </Field>
       </div>
-      {form.ca !== null && <p className="nt-hint">A CA certificate set through the API is kept.</p>}
+      {form.ca !== null && <p className="field-hint">A CA certificate set through the API is kept.</p>}
     </KindFieldset>
   );
 }
@@ -600,7 +600,7 @@ function SyslogFields({
           </label>
         )}
       </div>
-      {form.ca !== null && <p className="nt-hint">A CA certificate set through the API is kept.</p>}
+      {form.ca !== null && <p className="field-hint">A CA certificate set through the API is kept.</p>}
     </KindFieldset>
   );
 }

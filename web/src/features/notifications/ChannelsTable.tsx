@@ -155,7 +155,7 @@ function ChannelRow({
           {test.isError && <span className="nt-failed">{test.error.message}</span>}
         </div>
         {toggle.isError && (
-          <p className="nt-field-error" role="alert">
+          <p className="field-error" role="alert">
             {toggle.error.message}
           </p>
         )}

@@ -11,7 +11,7 @@ import { formatTimestamp } from '../../lib/format';
 import { Link, useQueryParams } from '../../lib/router';
 import { useNow } from '../../lib/use-now';
 import { channelNameOf, deliveryNextText } from './channel-format';
-import { Field } from './Field';
+import { Field } from '../../components/Field';
 import { deliveryFiltersKey, readDeliveryFilters, type DeliveryFilters } from './delivery-filters';
 import { DELIVERY_STATUSES, type ChannelView, type DeliveryStatus } from './notification-types';
 import { useDeliveries } from './use-notifications';

@@ -1,7 +1,7 @@
 /**
- * Whether text the analyst typed is an address (a list filter) or an address or network (a
- * suppression rule), as the API takes them, so a typo is pointed out beside its field rather than
- * sent: the API logs refused input as a security event, and a typo is not one. Pure.
+ * Whether text a user typed is an address (a filter, an incident's hosts) or an address or network
+ * (a suppression rule), as the API takes them, so a typo is pointed out beside its field rather
+ * than sent: the API logs refused input as a security event, and a typo is not one. Pure.
  */
 
 const IPV4_PART = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -19,8 +19,8 @@ export function isIpAddress(text: string): boolean {
 
 /**
  * Whether `text` is an address or a CIDR network (`192.0.2.0/24`, `2001:db8::/32`): a prefix
- * length within the family's bits, written without leading zeros. Host bits past the prefix are
- * allowed, as the server's matcher (node's BlockList) takes them: `192.0.2.7/24` is 192.0.2.0/24.
+ * length within the family's bits, written without leading zeros. Host bits past the prefix
+ * (`192.0.2.7/24`) are left to the server, which refuses them and names the network meant.
  */
 export function isAddressOrCidr(text: string): boolean {
   const slash = text.indexOf('/');

@@ -1,7 +1,7 @@
 /**
- * A labelled form control with its hint and its problem: the label points at the control by id
- * (a <select> inside its <label> would add its chosen option to the name), and the problem and
- * hint describe the control, so a screen reader says them with it.
+ * A labelled form control with its hint and its problem, for every form of the dashboard: the
+ * label points at the control by id (a <select> inside its <label> would add its chosen option to
+ * the name), and the problem and hint describe the control, so a screen reader says them with it.
  */
 
 import { useId, type ReactNode } from 'react';
@@ -42,12 +42,12 @@ export function Field({
         ...(describedBy !== '' && { 'aria-describedby': describedBy }),
       })}
       {hint !== undefined && (
-        <span id={hintId} className="nt-hint">
+        <span id={hintId} className="field-hint">
           {hint}
         </span>
       )}
       {error !== undefined && (
-        <span id={errorId} className="nt-field-error">
+        <span id={errorId} className="field-error">
           {error}
         </span>
       )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAddressOrCidr, isIpAddress } from './alert-address';
+import { isAddressOrCidr, isIpAddress } from './ip-address';
 
 describe('addresses typed into the alert pages', () => {
   it('knows an IP address from a typo', () => {
