@@ -380,7 +380,14 @@ export const serviceConfigSchema = z.strictObject({
        * The dashboard's address as its users reach it (e.g. https://flowtrack.example.net), put
        * in notifications as a link to the alert; empty: no links.
        */
-      dashboardUrl: z.union([z.literal(''), z.url({ protocol: /^https?$/ }).max(512)]).default(''),
+      dashboardUrl: z
+        .string()
+        .max(512)
+        .refine(
+          (url) => url === '' || z.url({ protocol: /^https?$/ }).safeParse(url).success,
+          'the http:// or https:// address users open the dashboard at, or empty',
+        )
+        .default(''),
     })
     .prefault({}),
   /** Detector options, as for `flowtrack analyze --set`: { port_scan: { minPorts: 20 } }. */
