@@ -82,6 +82,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
             status: z.enum(STATUSES).optional(),
             from: timeMs.optional(),
             to: timeMs.optional(),
+            suppressed: booleanQuery.optional(),
             newest: z.coerce.number().int().min(1).max(100).default(5),
           })
           .strict(),
@@ -90,7 +91,12 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
     async (request) => {
       const q = request.query;
       return deps.store.alerts.summary(
-        defined({ status: q.status, fromUs: toMicros(q.from), toUs: toMicros(q.to) }),
+        defined({
+          status: q.status,
+          fromUs: toMicros(q.from),
+          toUs: toMicros(q.to),
+          suppressed: q.suppressed,
+        }),
         q.newest,
       );
     },

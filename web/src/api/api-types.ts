@@ -38,6 +38,8 @@ export interface AlertRecord {
   dst: string | null;
   summary: string;
   status: 'open' | 'acknowledged' | 'resolved';
+  /** The suppression rule that mutes it; absent or null: not muted. */
+  suppressedBy?: number | null;
 }
 
 export type CaptureState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';

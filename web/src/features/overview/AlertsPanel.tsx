@@ -39,8 +39,8 @@ export function AlertsPanel({
 }) {
   const windowed = range.kind === 'window';
   const path = windowed
-    ? `/api/anomalies/summary?from=${range.from}&to=${range.to}&newest=${NEWEST}`
-    : `/api/anomalies/summary?status=open&newest=${NEWEST}`;
+    ? `/api/anomalies/summary?from=${range.from}&to=${range.to}&suppressed=false&newest=${NEWEST}`
+    : `/api/anomalies/summary?status=open&suppressed=false&newest=${NEWEST}`;
   const summary = useApiQuery<AlertSummary>(path, 15_000);
   // The live feed reported an alert: ask again now rather than at the next poll.
   const queryClient = useQueryClient();
@@ -51,7 +51,9 @@ export function AlertsPanel({
     <Panel title={windowed ? 'Alerts in this range' : 'Open alerts'}>
       <QueryView query={summary} loadingLines={5}>
         {(data) => {
-          const newest = windowed ? data.newest : withLiveAlerts(data.newest, liveAlerts).slice(0, NEWEST);
+          // Muted alerts (a suppression rule) stay in the alerts page, off the overview.
+          const live = liveAlerts.filter((a) => a.suppressedBy === null || a.suppressedBy === undefined);
+          const newest = windowed ? data.newest : withLiveAlerts(data.newest, live).slice(0, NEWEST);
           return newest.length === 0 ? (
             <PanelEmpty title={windowed ? 'No alerts in this range' : 'No open alerts'}>
               Scans, floods and brute force show up here as they are detected.
