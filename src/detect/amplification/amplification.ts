@@ -133,6 +133,14 @@ export class AmplificationDetector implements Detector {
     }
   }
 
+  /**
+   * Gives the attacks that went quiet their last report (see VictimMeter.closeQuiet): without it
+   * a flood that stops keeps the figures of its last report until the victim's next packet.
+   */
+  onTick(now: number): void {
+    this.meter.closeQuiet(now, this.onQuiet);
+  }
+
   finish(now: number): void {
     for (const slot of this.meter.openSlots()) this.report(slot, Math.max(now, this.meter.last[slot]!));
   }
@@ -164,7 +172,7 @@ export class AmplificationDetector implements Detector {
     const o = this.options;
     if (m.kind[slot] === 0) return;
     m.notePeak(slot, ts);
-    m.reportedAt[slot] = ts;
+    m.markReported(slot, ts);
     const responses = m.packets[slot]!;
     const bytes = m.bytes[slot]!;
     const requestBytes = m.extraA[slot]!;
@@ -183,8 +191,9 @@ export class AmplificationDetector implements Detector {
       (requestBytes > 0 ? `; ${ratio.toFixed(0)}x the bytes it sent them).` : `; it sent no requests).`);
     const r: AlertReport = {
       type: 'amplification',
+      // The rates the summary states, so a fast flood's first report is already graded by them.
       severity: floodSeverity(
-        Math.max(m.peakPps[slot]! / o.minPps, m.peakBps[slot]! / Math.max(1, o.minBitsPerSecond)),
+        Math.max(peakPps / o.minPps, peakBps / Math.max(1, o.minBitsPerSecond)),
         1,
         reflectors,
       ),

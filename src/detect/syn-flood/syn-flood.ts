@@ -96,6 +96,14 @@ export class SynFloodDetector implements Detector {
     if (slot >= 0) m.extraA[slot]!++;
   }
 
+  /**
+   * Gives the attacks that went quiet their last report (see VictimMeter.closeQuiet): without it
+   * a flood that stops keeps the figures of its last report until the victim's next packet.
+   */
+  onTick(now: number): void {
+    this.meter.closeQuiet(now, this.onQuiet);
+  }
+
   finish(now: number): void {
     for (const slot of this.meter.openSlots()) this.report(slot, Math.max(now, this.meter.last[slot]!));
   }
@@ -120,7 +128,7 @@ export class SynFloodDetector implements Detector {
     const o = this.options;
     if (m.kind[slot] === KIND_NONE) return;
     m.notePeak(slot, ts);
-    m.reportedAt[slot] = ts;
+    m.markReported(slot, ts);
     const syns = m.packets[slot]!;
     const completed = Math.min(syns, m.extraA[slot]!);
     const halfOpen = syns - completed;
@@ -140,7 +148,8 @@ export class SynFloodDetector implements Detector {
       (oneSource ? ' (SYN flood).' : ' (distributed SYN flood).');
     const r: AlertReport = {
       type: oneSource ? 'syn_flood' : 'ddos',
-      severity: floodSeverity(m.peakPps[slot]!, o.minSynRate, sources),
+      // The rate the summary states, so a fast flood's first report is already graded by it.
+      severity: floodSeverity(peak, o.minSynRate, sources),
       src,
       dst: victim,
       at: ts,

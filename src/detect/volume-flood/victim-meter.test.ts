@@ -56,6 +56,50 @@ describe('VictimMeter', () => {
     expect(m.table.size).toBe(0);
   });
 
+  it('closes on the tick only the open attacks whose window went quiet, each once', () => {
+    const m = new VictimMeter({ capacity: 4, windowMicros: 1e6 });
+    const stopped = new Uint32Array([0xc6336408, 0, 0, 0]);
+    const quiet: [number, number][] = [];
+    const onQuiet = (slot: number, ts: number): void => {
+      quiet.push([slot, ts]);
+    };
+    let a = -1;
+    let b = -1;
+    // `stopped` gets 500 packets a second for 0.5 s, `victim` for 3 s.
+    for (let ts = 0; ts < 3e6; ts += 2000) {
+      if (ts < 5e5) {
+        a = m.victim(4, stopped, 0, ts, 25, onQuiet);
+        m.add(a, ts, 4, src, 60, 80, -1);
+      }
+      b = m.victim(4, victim, 0, ts, 25, onQuiet);
+      m.add(b, ts, 4, src, 60, 80, -1);
+      if (ts === 100_000) {
+        m.kind[a] = m.kind[b] = 1;
+        m.markReported(a, ts);
+        m.markReported(b, ts);
+      }
+    }
+    expect(m.openSlots()).toEqual([a, b].sort((x, y) => x - y));
+    // Ticks during the attacks: the windows holding packets closed busy.
+    m.closeQuiet(1_500_000, onQuiet);
+    expect(quiet).toEqual([]);
+    // `stopped`'s window [1 s, 2 s) closed empty: its last report, timed a window after its last packet.
+    m.closeQuiet(2_500_000, onQuiet);
+    expect(quiet).toEqual([[a, 1_498_000]]);
+    expect(m.reportedAt[a]).toBe(0);
+    expect(m.packets[a]).toBe(250);
+    m.closeQuiet(3_500_000, onQuiet);
+    expect(quiet).toHaveLength(1);
+    m.closeQuiet(4_500_000, onQuiet);
+    expect(quiet).toEqual([
+      [a, 1_498_000],
+      [b, 3_998_000],
+    ]);
+    expect(m.openSlots()).toEqual([]);
+    m.closeQuiet(9_000_000, onQuiet);
+    expect(quiet).toHaveLength(2);
+  });
+
   it('grades severity by rate and sources', () => {
     expect(floodSeverity(150, 100, 1)).toBe('medium');
     expect(floodSeverity(1500, 100, 1)).toBe('high');

@@ -13,8 +13,12 @@
  *   A counter's guaranteed packets (count minus the error it inherited) is what is reported, so a
  *   spoofed flood's one-packet sources never show as heavy.
  *
+ * An attack's alert is open from its first report until its rate window closes quiet; then the
+ * detector gets one last report (`onQuiet`), on the victim's next packet or, if none comes, on the
+ * engine's tick (`closeQuiet`), so an attack that stops gets its final figures within seconds.
+ *
  * Must never allocate on the packet path (only when a detector builds a report) and never read a
- * clock: every time is the packet's.
+ * clock: every time is a packet's or the engine's tick's.
  */
 
 import type { SampleFlow } from '../../alerts/alert.js';
@@ -75,7 +79,7 @@ export class VictimMeter {
   /** Detector-specific totals (answers, requests, ...), reset with the others. */
   readonly extraA: Float64Array;
   readonly extraB: Float64Array;
-  /** Packet time of the last report; 0 while no alert is open for the victim. */
+  /** Packet time of the last report; 0 while no alert is open for the victim (see markReported). */
   readonly reportedAt: Float64Array;
   /** Detector-specific kind of the open alert (e.g. one source or many). */
   readonly kind: Uint8Array;
@@ -108,6 +112,16 @@ export class VictimMeter {
   private cachedSlot = -1;
   private admittedBytes = 0;
 
+  /** The `quietPackets` of the victim's last `victim` call: what closeQuiet judges it by. */
+  private readonly quietPackets: Float64Array;
+  /**
+   * Slots with an open alert (reportedAt not 0), unordered, and each slot's index in that list
+   * (-1 when not open): the tick visits the open attacks only, never the whole table.
+   */
+  private readonly openList: Int32Array;
+  private readonly openIndex: Int32Array;
+  private openCount = 0;
+
   private readonly hll: Uint8Array;
   private readonly topAddr: Uint32Array;
   private readonly topVersion: Uint8Array;
@@ -138,6 +152,9 @@ export class VictimMeter {
     this.portVote = new Uint16Array(n);
     this.portVoteCount = new Uint32Array(n);
     this.lastFlow = new Int32Array(n);
+    this.quietPackets = new Float64Array(n);
+    this.openList = new Int32Array(n);
+    this.openIndex = new Int32Array(n).fill(-1);
     const buckets = 1 << 14;
     this.bucketMask = buckets - 1;
     this.bucketWindow = new Float64Array(buckets).fill(-1);
@@ -178,7 +195,7 @@ export class VictimMeter {
 
   /**
    * The victim's slot (created when new), with its windows advanced to `ts`. `onQuiet` is told
-   * when a window closes below `quietPackets` while an alert is open, before the totals reset.
+   * when a window closes below `quietPackets` while an alert is open (see roll).
    */
   victim(
     version: number,
@@ -213,13 +230,15 @@ export class VictimMeter {
     }
     // else: the same victim as the last call (a flood's common case). Its slot is still the most
     // recently touched (only upsert moves slots), so the hash lookup and LRU touch are skipped.
+    this.quietPackets[slot] = quietPackets;
     if (created) {
       this.winStart[slot] = ts;
       this.winPackets[slot] = 0;
       this.prevPackets[slot] = 0;
       this.winBytes[slot] = 0;
       this.prevBytes[slot] = 0;
-      this.reportedAt[slot] = 0;
+      // A slot taken over from an evicted victim may still be listed as open.
+      this.clearReported(slot);
       this.resetAttack(slot, ts);
       const b = this.admitted;
       if (b >= 0 && this.bucketPackets[b]! > 1) {
@@ -239,28 +258,69 @@ export class VictimMeter {
       return slot;
     }
     this.admitted = -1;
+    this.roll(slot, ts, onQuiet);
+    return slot;
+  }
+
+  /**
+   * The engine's tick: advances the windows of every victim with an open alert to `now`, as a
+   * packet at `now` would, so an attack whose window closed quiet gets its last report (`onQuiet`)
+   * without waiting for the victim's next packet. Constant work per open alert, never a walk of
+   * the table.
+   */
+  closeQuiet(now: number, onQuiet: (slot: number, ts: number) => void): void {
+    const w = this.windowMicros;
+    // Backwards: closing an alert moves the last listed slot (already visited) into its place.
+    for (let i = this.openCount - 1; i >= 0; i--) {
+      const slot = this.openList[i]!;
+      if (now - this.winStart[slot]! >= w) this.roll(slot, now, onQuiet);
+    }
+  }
+
+  /** Notes a report of the victim in `slot` at `ts`: its alert is open until it goes quiet. */
+  markReported(slot: number, ts: number): void {
+    this.reportedAt[slot] = ts;
+    if (this.openIndex[slot]! >= 0) return;
+    this.openIndex[slot] = this.openCount;
+    this.openList[this.openCount++] = slot;
+  }
+
+  /**
+   * Closes the windows that ended by `ts`. When a closed window held fewer than the victim's
+   * `quietPackets` (or a whole window passed empty) the attack has paused: an open alert gets
+   * its last report through `onQuiet`, timed at the attack's end (its last packet plus one window,
+   * or `ts` if sooner: a quiet noticed hours later, on a capture's jump or the victim's next
+   * burst, must not stretch the alert over the silence), and is closed, so it is never reported
+   * as ended twice. Its totals are kept so a resumption (which the alert tracker merges into the
+   * same alert) keeps counting from them, unless the silence outlasted RESUME_MICROS.
+   */
+  private roll(slot: number, ts: number, onQuiet: (slot: number, ts: number) => void): void {
     const w = this.windowMicros;
     const elapsed = ts - this.winStart[slot]!;
-    if (elapsed >= w) {
-      const skippedOne = elapsed >= 2 * w;
-      const closed = this.winPackets[slot]!;
-      this.prevPackets[slot] = skippedOne ? 0 : closed;
-      this.prevBytes[slot] = skippedOne ? 0 : this.winBytes[slot]!;
-      this.winPackets[slot] = 0;
-      this.winBytes[slot] = 0;
-      this.winStart[slot] = ts - (elapsed % w);
-      if (skippedOne || closed < quietPackets) {
-        if (this.reportedAt[slot] !== 0) {
-          // The attack paused: a last report, then keep its totals so a resumption (which the
-          // alert tracker merges into the same alert) keeps counting from them.
-          onQuiet(slot, ts);
-          this.reportedAt[slot] = 0;
-        } else if (this.kind[slot] === 0 || ts - this.last[slot]! > RESUME_MICROS) {
-          this.resetAttack(slot, ts);
-        }
-      }
+    if (elapsed < w) return;
+    const skippedOne = elapsed >= 2 * w;
+    const closed = this.winPackets[slot]!;
+    this.prevPackets[slot] = skippedOne ? 0 : closed;
+    this.prevBytes[slot] = skippedOne ? 0 : this.winBytes[slot]!;
+    this.winPackets[slot] = 0;
+    this.winBytes[slot] = 0;
+    this.winStart[slot] = ts - (elapsed % w);
+    if (!skippedOne && closed >= this.quietPackets[slot]!) return;
+    if (this.reportedAt[slot] !== 0) {
+      onQuiet(slot, Math.min(ts, this.last[slot]! + w));
+      this.clearReported(slot);
     }
-    return slot;
+    if (this.kind[slot] === 0 || ts - this.last[slot]! > RESUME_MICROS) this.resetAttack(slot, ts);
+  }
+
+  private clearReported(slot: number): void {
+    this.reportedAt[slot] = 0;
+    const i = this.openIndex[slot]!;
+    if (i < 0) return;
+    const moved = this.openList[--this.openCount]!;
+    this.openList[i] = moved;
+    this.openIndex[moved] = i;
+    this.openIndex[slot] = -1;
   }
 
   /** Counts one packet of `bytes` from `src` (4 words) on `port` towards the victim in `slot`. */
@@ -337,31 +397,28 @@ export class VictimMeter {
     return (this.packetRate(slot, ts) * this.windowMicros) / 1e6;
   }
 
-  /** Records the peak rates (call at report time). */
+  /**
+   * Records the peak rates (call at report time): the sliding-window rate now, or while the
+   * attack is younger than the window its own rate so far (1,000 packets in 8 ms is 125,000/s,
+   * not the 1,000/s a window that is mostly still empty says). So the first report of a fast
+   * flood already carries its real rate, and the peak, which the summary states and the severity
+   * is graded by, never falls back when the window fills.
+   */
   notePeak(slot: number, ts: number): void {
-    const pps = this.packetRate(slot, ts);
-    const bps = this.bitRate(slot, ts);
+    const pps = Math.max(this.packetRate(slot, ts), this.burstRate(slot));
+    const bps = Math.max(this.bitRate(slot, ts), this.burstBitRate(slot));
     if (pps > this.peakPps[slot]!) this.peakPps[slot] = pps;
     if (bps > this.peakBps[slot]!) this.peakBps[slot] = bps;
   }
 
-  /**
-   * The attack's packet rate for a person: the peak sliding-window rate, or for a burst shorter
-   * than the window its own rate (1,000 packets in 8 ms is 125,000/s, not 1,000/s).
-   */
+  /** The attack's peak packet rate, as reported (see notePeak): for the summary and the severity. */
   displayRate(slot: number): number {
-    const span = this.last[slot]! - this.started[slot]!;
-    const peak = this.peakPps[slot]!;
-    if (span >= this.windowMicros || this.packets[slot]! < 2) return peak;
-    return Math.max(peak, ((this.packets[slot]! - 1) * 1e6) / Math.max(span, 1000));
+    return Math.max(this.peakPps[slot]!, this.burstRate(slot));
   }
 
-  /** The attack's bit rate for a person, like displayRate. */
+  /** The attack's peak bit rate, like displayRate. */
   displayBitRate(slot: number): number {
-    const span = this.last[slot]! - this.started[slot]!;
-    const peak = this.peakBps[slot]!;
-    if (span >= this.windowMicros || this.packets[slot]! < 2) return peak;
-    return Math.max(peak, (this.bytes[slot]! * 8e6) / Math.max(span, 1000));
+    return Math.max(this.peakBps[slot]!, this.burstBitRate(slot));
   }
 
   /** HyperLogLog estimate of the distinct sources since the attack began. */
@@ -428,11 +485,23 @@ export class VictimMeter {
     return formatIp(k.version, k.a);
   }
 
-  /** Slots with an open alert (allocates: end of input only). */
+  /** Slots with an open alert, in slot order (allocates: end of input only). */
   openSlots(): number[] {
-    const out: number[] = [];
-    for (let s = 0; s < this.reportedAt.length; s++) if (this.reportedAt[s] !== 0) out.push(s);
-    return out;
+    return Array.from(this.openList.subarray(0, this.openCount)).sort((a, b) => a - b);
+  }
+
+  /** Packets per second since the attack began, while that is shorter than the window; else 0. */
+  private burstRate(slot: number): number {
+    const span = this.last[slot]! - this.started[slot]!;
+    if (span >= this.windowMicros || this.packets[slot]! < 2) return 0;
+    return ((this.packets[slot]! - 1) * 1e6) / Math.max(span, 1000);
+  }
+
+  /** Bits per second since the attack began, like burstRate. */
+  private burstBitRate(slot: number): number {
+    const span = this.last[slot]! - this.started[slot]!;
+    if (span >= this.windowMicros || this.packets[slot]! < 2) return 0;
+    return (this.bytes[slot]! * 8e6) / Math.max(span, 1000);
   }
 
   private slide(slot: number, ts: number, cur: number, prev: number): number {

@@ -124,6 +124,14 @@ export class VolumeFloodDetector implements Detector {
     }
   }
 
+  /**
+   * Gives the attacks that went quiet their last report (see VictimMeter.closeQuiet): without it
+   * a flood that stops keeps the figures of its last report until the victim's next packet.
+   */
+  onTick(now: number): void {
+    this.meter.closeQuiet(now, this.onQuiet);
+  }
+
   finish(now: number): void {
     for (const slot of this.meter.openSlots()) this.report(slot, Math.max(now, this.meter.last[slot]!));
   }
@@ -160,7 +168,7 @@ export class VolumeFloodDetector implements Detector {
     const kind = m.kind[slot]!;
     if (kind === 0) return;
     m.notePeak(slot, ts);
-    m.reportedAt[slot] = ts;
+    m.markReported(slot, ts);
     const udp = m.table.keyWord(slot, 0) % 65536 === CLASS_UDP;
     const minPps = udp ? o.udpMinPps : o.icmpMinPps;
     const minBps = udp ? o.udpMinBitsPerSecond : o.icmpMinBitsPerSecond;
@@ -176,7 +184,8 @@ export class VolumeFloodDetector implements Detector {
       `${oneSource ? src : `~${fmtCount(sources)} sources`} sent ${fmtCount(packets)} ${what} ` +
       `(${fmtCount(m.bytes[slot]! / 1000)} kB) to ${victim} in ${fmtDuration(m.last[slot]! - m.started[slot]!)} ` +
       `(peak ${fmtCount(peakPps)} packets/s, ${fmtBits(peakBps)}).`;
-    const scale = Math.max(m.peakPps[slot]! / Math.max(1, minPps), m.peakBps[slot]! / Math.max(1, minBps));
+    // The rates the summary states, so a fast flood's first report is already graded by them.
+    const scale = Math.max(peakPps / Math.max(1, minPps), peakBps / Math.max(1, minBps));
     const r: AlertReport = {
       type: udp ? 'udp_flood' : 'icmp_flood',
       severity: floodSeverity(scale, 1, sources),
