@@ -118,7 +118,12 @@ describe('restoring a backup an older FlowTrack made (schema v1) into a server a
 
     const alerts = await server.request('GET', '/api/anomalies', { token });
     expect((alerts.body as Page<{ id: string; status: string }>).items).toEqual([
-      expect.objectContaining({ id: old.alertId, status: 'open' }),
+      expect.objectContaining({
+        id: old.alertId,
+        status: 'open',
+        group: `src:${old.source}`,
+        assignee: null,
+      }),
     ]);
 
     const audit = await server.request('GET', '/api/logs/audit?limit=100', { token });

@@ -124,7 +124,25 @@ export async function seedInstallation(store: Store, nowMs: number, admin = 'olg
     evidence: { thresholds: [], sampleFlows: [], topSources: [] },
     updates: 1,
   };
-  await store.alerts.upsertAlerts([alert], nowMs);
+  // As the first schema's build wrote it: upsertAlerts writes the columns migration 0008 added.
+  await store.db
+    .insertInto('alerts')
+    .values({
+      id: alert.id,
+      type: alert.type,
+      severity: alert.severity,
+      src: alert.src,
+      dst: alert.dst,
+      start_us: alert.start,
+      end_us: alert.end,
+      summary: alert.summary,
+      counters: JSON.stringify(alert.counters),
+      evidence: JSON.stringify(alert.evidence),
+      updates: alert.updates,
+      status: 'open',
+      updated_at: nowMs,
+    } as never)
+    .execute();
   const auditAction = 'settings.change';
   await store.audit.append({
     tsMs: nowMs,
