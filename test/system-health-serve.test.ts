@@ -216,6 +216,12 @@ describeUnlessMissing(
         10_000,
         250,
       );
+      // The monitor's resolution is a state change like an analyst's: audited, as the system.
+      const audit = await server.server.store.audit.list({ action: 'alert.resolve', actor: 'system' });
+      expect(audit.items.map((e) => e.target)).toContain(raised.id);
+      expect((await server.server.store.alerts.events(raised.id)).map((e) => [e.kind, e.actor])).toEqual([
+        ['resolved', 'system'],
+      ]);
     });
   },
 );
