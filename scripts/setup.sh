@@ -49,6 +49,11 @@ missing=()
 for tool in "${!tools[@]}"; do
   command -v "$tool" >/dev/null || [[ -x "/usr/sbin/$tool" ]] || missing+=("${tools[$tool]}")
 done
+# /metrics tests (test/metrics-prometheus.test.ts) parse the text with the Prometheus project's
+# own Python client, an independent parser of the format.
+if $with_tests && ! /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+  missing+=(python3-prometheus-client)
+fi
 if ((${#missing[@]} > 0)); then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   sudo=""

@@ -345,6 +345,8 @@ describe('API roles (real HTTP)', () => {
       ...MATRIX.map((r) => `${r.method} ${r.route}`),
       ...PUBLIC.map((p) => `${p === '/api/health' ? 'GET' : 'POST'} ${p}`),
       'GET /api/auth/setup',
+      // No user token by design (a scraper): loopback or metrics.token, test/metrics-prometheus.test.ts.
+      'GET /metrics',
       ...Object.keys(ELSEWHERE),
     ]);
     expect(listed.filter((r) => !covered.has(r))).toEqual([]);

@@ -19,6 +19,7 @@ import type { AdminSessions } from '../respond/admin-sessions.js';
 import type { FirewallService } from '../respond/firewall-service.js';
 import type { ScanService } from '../scan/scan-service.js';
 import type { SystemView } from './routes/system-routes.js';
+import type { MetricsView } from './routes/metrics-routes.js';
 
 export interface ApiOptions {
   /** Origins allowed to call the API from a browser; empty: CORS closed. */
@@ -72,6 +73,8 @@ export interface ApiDeps {
    * API (without it, changes are stored and take effect at the next start; "send test" is 404).
    */
   alertControl?: AlertControl;
+  /** Prometheus metrics at /metrics (absent: no such route). */
+  metrics?: MetricsView;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
 }

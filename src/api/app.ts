@@ -35,6 +35,7 @@ import { registerScanRoutes } from './routes/scan-routes.js';
 import { registerAlertRuleRoutes } from './routes/alert-rule-routes.js';
 import { registerNotificationRoutes } from './routes/notification-routes.js';
 import { registerIncidentRoutes } from './routes/incident-routes.js';
+import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { pageFallback, registerWebFiles } from './web-app.js';
 
 /** Builds the API (not listening). The caller closes it with `app.close()`. */
@@ -124,6 +125,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     transform: jsonSchemaTransform,
   });
   installAccessControl(app, deps);
+  // First: its latency hook then covers every route declared after it.
+  registerMetricsRoutes(app, deps);
 
   app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger());
   registerAuthRoutes(app, deps);

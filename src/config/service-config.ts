@@ -373,6 +373,14 @@ export const serviceConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Prometheus metrics at GET /metrics: loopback clients always, others with the token. */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** A bearer token that lets scrapers on other hosts in; empty: loopback only. */
+      token: z.string().max(256).default(''),
+    })
+    .prefault({}),
   /** Alert notifications; the channels themselves are set up in the dashboard (Notifications). */
   notifications: z
     .strictObject({

@@ -47,6 +47,7 @@ import { SystemMonitor } from '../system/system-monitor.js';
 import type { ResourceRules } from '../system/resource-rules.js';
 import type { CaptureStatus } from '../live/pipeline-messages.js';
 import { AlertService } from './alert-service.js';
+import { ServerMetrics } from './metrics.js';
 import type { Alert } from '../alerts/alert.js';
 import { hostname } from 'node:os';
 import { PRODUCT_VERSION } from '../util/version.js';
@@ -219,9 +220,25 @@ export async function startServer(
     });
     await alertService.start();
     closers.push(() => alertService.stop());
+    // Its sources are read at each scrape, once everything below exists.
+    const metrics = config.metrics.enabled
+      ? new ServerMetrics({
+          capture: () => pipeline.interfaces(),
+          live: () => pipeline.live(),
+          writer: () => writer,
+          notifications: () => alertService.stats(),
+          pendingDeliveries: async () => (await store.deliveries.counts()).pending,
+        })
+      : null;
+    /** Every alert, from any source, before it is stored: the alert rules, then counted. */
+    const prepareAlert = (raw: Alert): Alert => {
+      const alert = alertService.prepare(raw);
+      metrics?.countAlert(alert);
+      return alert;
+    };
     /** An alert raised or updated outside the pipeline (a scan's finding, the host's health). */
     const storeAlert = async (raw: Alert): Promise<Alert> => {
-      const alert = alertService.prepare(raw);
+      const alert = prepareAlert(raw);
       await store.alerts.upsertAlerts([alert], now());
       feed.publishAlert(alert);
       alertService.notify(alert);
@@ -268,7 +285,7 @@ export async function startServer(
             await storeAlert(alert);
           },
           resolveAlert: async (raw) => {
-            const alert = alertService.prepare(raw);
+            const alert = prepareAlert(raw);
             await store.alerts.upsertAlerts([alert], now());
             const resolved = await store.alerts.resolve(alert.id, 'system', now(), 'back within its limit');
             await store.audit.append({
@@ -295,7 +312,7 @@ export async function startServer(
         replay: { file: options.replay, speed: options.replaySpeed ?? 'max' },
       }),
       writer: () => writer,
-      prepareAlert: (alert) => alertService.prepare(alert),
+      prepareAlert,
       onAlert: (alert) => {
         // A muted alert is one an analyst judged harmless: no automatic block either.
         if (alert.suppressedBy === null || alert.suppressedBy === undefined) firewall.onAlert(alert);
@@ -325,6 +342,14 @@ export async function startServer(
       firewall,
       scans,
       alertControl: alertService,
+      ...(metrics && {
+        metrics: {
+          render: () => metrics.render(),
+          observeRequest: (method, route, status, seconds) =>
+            metrics.observeRequest(method, route, status, seconds),
+          token: config.metrics.token === '' ? null : config.metrics.token,
+        },
+      }),
       ...(monitor && {
         system: {
           latest: () => monitor.latest(),
