@@ -100,21 +100,21 @@ export function checkChannelSettings(
     );
   }
   const settings: Record<string, unknown> = { ...parsed.data };
-  for (const secret of SECRET_FIELDS[kind]) {
-    // A password belongs to its login: taking the user name away takes the password with it.
-    const kept = !(kind === 'email' && secret === 'password' && settings.username === undefined);
-    if (kept && settings[secret] === undefined && stored?.[secret] !== undefined)
-      settings[secret] = stored[secret];
+  for (const { field, belongsTo } of SECRET_FIELDS[kind]) {
+    // A secret that belongs to another field (a password to its login) goes when that field goes.
+    const kept = belongsTo === undefined || settings[belongsTo] !== undefined;
+    if (kept && settings[field] === undefined && stored?.[field] !== undefined)
+      settings[field] = stored[field];
   }
   if (kind === 'email') checkEmail(settings as EmailSettings);
   if (kind === 'webhook') checkWebhook(settings as WebhookSettings);
   return settings;
 }
 
-/** Fields a public view leaves out (and an update may omit to keep). */
-const SECRET_FIELDS: Readonly<Record<ChannelKind, readonly string[]>> = {
-  email: ['password'],
-  webhook: ['url', 'headers'],
+/** Fields a public view leaves out (and an update may omit to keep), and what each belongs to. */
+const SECRET_FIELDS: Readonly<Record<ChannelKind, readonly { field: string; belongsTo?: string }[]>> = {
+  email: [{ field: 'password', belongsTo: 'username' }],
+  webhook: [{ field: 'url' }, { field: 'headers' }],
   syslog: [],
 };
 

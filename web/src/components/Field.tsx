@@ -54,3 +54,47 @@ export function Field({
     </div>
   );
 }
+
+/** A Field holding a <select> of `options`, each shown as `optionLabel` says (default: itself). */
+export function SelectField<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  optionLabel,
+  error,
+  hint,
+  className,
+  disabled,
+}: {
+  label: string;
+  value: T;
+  options: readonly T[];
+  onChange: (value: T) => void;
+  optionLabel?: (option: T) => ReactNode;
+  error?: string | undefined;
+  hint?: ReactNode;
+  className?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <Field label={label} error={error} hint={hint} {...(className !== undefined && { className })}>
+      {(control) => (
+        <select
+          {...control}
+          value={value}
+          disabled={disabled}
+          onChange={(e) => {
+            onChange(e.target.value as T);
+          }}
+        >
+          {options.map((option) => (
+            <option key={option} value={option}>
+              {optionLabel ? optionLabel(option) : option}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}

@@ -5,8 +5,8 @@
  */
 
 import { useState, type SubmitEvent } from 'react';
-import { SEVERITIES, type Severity } from '../../api/api-types';
-import { Field } from '../../components/Field';
+import { SEVERITIES } from '../../api/api-types';
+import { Field, SelectField } from '../../components/Field';
 import {
   editFormOf,
   incidentChangeOf,
@@ -57,23 +57,14 @@ export function EditIncidentForm({ incident, onDone }: { incident: Incident; onD
             />
           )}
         </Field>
-        <Field label="Severity">
-          {(control) => (
-            <select
-              {...control}
-              value={form.severity}
-              onChange={(e) => {
-                set({ severity: e.target.value as Severity });
-              }}
-            >
-              {SEVERITIES.map((severity) => (
-                <option key={severity} value={severity}>
-                  {severity}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Severity"
+          value={form.severity}
+          options={SEVERITIES}
+          onChange={(value) => {
+            set({ severity: value });
+          }}
+        />
       </div>
       <Field label="Description" error={errors.description}>
         {(control) => (

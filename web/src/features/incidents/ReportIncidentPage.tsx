@@ -7,9 +7,9 @@
 
 import './incidents.css';
 import { useState, type SubmitEvent } from 'react';
-import { SEVERITIES, type Severity } from '../../api/api-types';
+import { SEVERITIES } from '../../api/api-types';
 import { Link, navigate, useLocation } from '../../lib/router';
-import { Field } from '../../components/Field';
+import { Field, SelectField } from '../../components/Field';
 import {
   MAX_DESCRIPTION,
   MAX_TITLE,
@@ -69,23 +69,14 @@ export function ReportIncidentPage() {
                 />
               )}
             </Field>
-            <Field label="Severity">
-              {(control) => (
-                <select
-                  {...control}
-                  value={form.severity}
-                  onChange={(e) => {
-                    set({ severity: e.target.value as Severity });
-                  }}
-                >
-                  {SEVERITIES.map((severity) => (
-                    <option key={severity} value={severity}>
-                      {severity}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            <SelectField
+              label="Severity"
+              value={form.severity}
+              options={SEVERITIES}
+              onChange={(value) => {
+                set({ severity: value });
+              }}
+            />
           </div>
           <Field
             label="Description"

@@ -19,7 +19,7 @@ import {
   type ChannelForm,
   type FieldErrors,
 } from './channel-form';
-import { Field } from '../../components/Field';
+import { Field, SelectField } from '../../components/Field';
 import {
   CHANNEL_KINDS,
   EMAIL_SECURITY,
@@ -27,12 +27,8 @@ import {
   SYSLOG_FORMATS,
   SYSLOG_TRANSPORTS,
   WEBHOOK_FORMATS,
-  type ChannelKind,
   type ChannelView,
   type EmailSecurity,
-  type SyslogFacility,
-  type SyslogFormat,
-  type SyslogTransport,
   type WebhookFormat,
 } from './notification-types';
 import { useAddChannel, useUpdateChannel } from './use-notifications';
@@ -112,24 +108,17 @@ export function ChannelEditor({
             />
           )}
         </Field>
-        <Field label="Kind" hint={channel === null ? undefined : 'A channel keeps its kind.'}>
-          {(control) => (
-            <select
-              {...control}
-              value={form.kind}
-              disabled={channel !== null}
-              onChange={(e) => {
-                set({ kind: e.target.value as ChannelKind });
-              }}
-            >
-              {CHANNEL_KINDS.map((kind) => (
-                <option key={kind} value={kind}>
-                  {KIND_LABEL[kind]}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Kind"
+          hint={channel === null ? undefined : 'A channel keeps its kind.'}
+          value={form.kind}
+          options={CHANNEL_KINDS}
+          disabled={channel !== null}
+          optionLabel={(kind) => KIND_LABEL[kind]}
+          onChange={(value) => {
+            set({ kind: value });
+          }}
+        />
         <label className="nt-check">
           <input
             type="checkbox"
@@ -158,23 +147,14 @@ export function ChannelEditor({
       <fieldset className="nt-fieldset">
         <legend>Which alerts, how many</legend>
         <div className="toolbar">
-          <Field label="Minimum severity">
-            {(control) => (
-              <select
-                {...control}
-                value={form.minSeverity}
-                onChange={(e) => {
-                  set({ minSeverity: e.target.value as ChannelForm['minSeverity'] });
-                }}
-              >
-                {SEVERITIES.map((severity) => (
-                  <option key={severity} value={severity}>
-                    {severity}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label="Minimum severity"
+            value={form.minSeverity}
+            options={SEVERITIES}
+            onChange={(value) => {
+              set({ minSeverity: value });
+            }}
+          />
           <Field label="At most" error={errors.maxPerWindow} hint="notifications (1–1000)">
             {(control) => (
               <input
@@ -293,24 +273,16 @@ function EmailFields({
             />
           )}
         </Field>
-        <Field label="Security" error={errors['email.security']}>
-          {(control) => (
-            <select
-              {...control}
-              value={form.security}
-              onChange={(e) => {
-                const security = e.target.value as EmailSecurity;
-                onChange({ security, port: emailPortFor(security, form.port) });
-              }}
-            >
-              {EMAIL_SECURITY.map((security) => (
-                <option key={security} value={security}>
-                  {SECURITY_LABEL[security]}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Security"
+          error={errors['email.security']}
+          value={form.security}
+          options={EMAIL_SECURITY}
+          optionLabel={(security) => SECURITY_LABEL[security]}
+          onChange={(security) => {
+            onChange({ security, port: emailPortFor(security, form.port) });
+          }}
+        />
       </div>
       {warning !== null && (
         <p className="nt-warning" role="alert">
@@ -443,23 +415,15 @@ function WebhookFields({
             />
           )}
         </Field>
-        <Field label="Format">
-          {(control) => (
-            <select
-              {...control}
-              value={form.format}
-              onChange={(e) => {
-                onChange({ format: e.target.value as WebhookFormat });
-              }}
-            >
-              {WEBHOOK_FORMATS.map((format) => (
-                <option key={format} value={format}>
-                  {WEBHOOK_FORMAT_LABEL[format]}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Format"
+          value={form.format}
+          options={WEBHOOK_FORMATS}
+          optionLabel={(format) => WEBHOOK_FORMAT_LABEL[format]}
+          onChange={(value) => {
+            onChange({ format: value });
+          }}
+        />
       </div>
       <Field label="Headers" error={errors['webhook.headers']} hint={headerHint}>
         {(control) => (
@@ -520,59 +484,34 @@ function SyslogFields({
             />
           )}
         </Field>
-        <Field label="Transport">
-          {(control) => (
-            <select
-              {...control}
-              value={form.transport}
-              onChange={(e) => {
-                onChange({ transport: e.target.value as SyslogTransport });
-              }}
-            >
-              {SYSLOG_TRANSPORTS.map((transport) => (
-                <option key={transport} value={transport}>
-                  {transport.toUpperCase()}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Transport"
+          value={form.transport}
+          options={SYSLOG_TRANSPORTS}
+          optionLabel={(transport) => transport.toUpperCase()}
+          onChange={(value) => {
+            onChange({ transport: value });
+          }}
+        />
       </div>
       <div className="toolbar">
-        <Field label="Facility">
-          {(control) => (
-            <select
-              {...control}
-              value={form.facility}
-              onChange={(e) => {
-                onChange({ facility: e.target.value as SyslogFacility });
-              }}
-            >
-              {SYSLOG_FACILITIES.map((facility) => (
-                <option key={facility} value={facility}>
-                  {facility}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Format">
-          {(control) => (
-            <select
-              {...control}
-              value={form.msgFormat}
-              onChange={(e) => {
-                onChange({ msgFormat: e.target.value as SyslogFormat });
-              }}
-            >
-              {SYSLOG_FORMATS.map((format) => (
-                <option key={format} value={format}>
-                  {format === 'cef' ? 'CEF (ArcSight, most SIEMs)' : 'Text (RFC 5424)'}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Facility"
+          value={form.facility}
+          options={SYSLOG_FACILITIES}
+          onChange={(value) => {
+            onChange({ facility: value });
+          }}
+        />
+        <SelectField
+          label="Format"
+          value={form.msgFormat}
+          options={SYSLOG_FORMATS}
+          optionLabel={(format) => (format === 'cef' ? 'CEF (ArcSight, most SIEMs)' : 'Text (RFC 5424)')}
+          onChange={(value) => {
+            onChange({ msgFormat: value });
+          }}
+        />
         <Field label="App name (optional)" error={errors['syslog.appName']}>
           {(control) => (
             <input
