@@ -33,6 +33,11 @@ if $with_tests; then
   tools+=([ip]=iproute2 [nmap]=nmap [hping3]=hping3 [iperf3]=iperf3 [curl]=curl [setpriv]=util-linux)
   # Live capture benchmark: a capture replayed over a veth pair (bench/live-bench.mjs).
   tools+=([tcpreplay]=tcpreplay)
+  # Flow formats (test/netflow-*.test.ts, bench/collector-bench.mjs): real NetFlow/IPFIX exporters
+  # reading a capture (softflowd above, pmacct's pmacctd) and nfdump's collector nfcapd.
+  tools+=([pmacctd]=pmacct [nfcapd]=nfdump)
+  # Sensors and hub (test/hub-sensors-netns.test.ts): a nats-server with JetStream of the test's own.
+  tools+=([nats-server]=nats-server)
   # Firewall conformance tests (test/helpers/firewall-suite.ts): nftables and the iptables and
   # ipset fallback, and ping to see a blocked source's packets stop.
   tools+=([iptables]=iptables [ip6tables]=iptables [ipset]=ipset [ping]=iputils-ping)
