@@ -81,4 +81,28 @@ describe('PipelineRunner replaying a file (in this thread, as the worker runs it
     expect(done).toBeDefined();
     if (done?.type === 'done') expect(done.summary.packets).toBeLessThan(200_000);
   });
+
+  it('stops a replay that has fallen behind its pace, which never waits for its clock (regression)', async () => {
+    // A clock running 1,000 times faster than the wall: the replay is always late, as on a
+    // loaded machine, so the read never pauses for the pace. The stop's timer must still run.
+    const origin = Date.now();
+    const late = (): number => origin + (Date.now() - origin) * 1000;
+    const messages: WorkerMessage[] = [];
+    const runner: PipelineRunner = new PipelineRunner(
+      replayConfig(flood, 1),
+      (m) => {
+        messages.push(m);
+        if (m.type === 'flows') queueMicrotask(() => runner.stored(m.flows.length));
+      },
+      late,
+    );
+    const running = runner.run();
+    await new Promise((r) => setTimeout(r, 20));
+    await runner.stop();
+    await running;
+    const done = messages.find((m) => m.type === 'done');
+    if (done?.type !== 'done') throw new Error('the replay posted no done');
+    expect(done.summary.packets).toBeGreaterThan(0);
+    expect(done.summary.packets).toBeLessThan(100_000);
+  });
 });

@@ -39,6 +39,12 @@ const FLOW_BATCH_MS = 200;
 const STORE_WINDOW = 20_000;
 /** Replays read in small chunks when paced, so that the pace holds within a chunk's time. */
 const PACED_CHUNK_BYTES = 16 * 1024;
+/**
+ * A replay that is behind its pace (or at full speed) still lets timers run this often: a stop,
+ * the second's statistics and the batch timer would otherwise wait for the end of the file
+ * (readCapture only yields to I/O, every few MiB).
+ */
+const TIMER_TURN_MS = 50;
 
 /** Thrown into a replay's read to end it early (stop asked); not an error. */
 class Stopped extends Error {}
@@ -163,6 +169,11 @@ export class PipelineRunner {
     let firstPacket = -1;
     let lastPacket = 0;
     const started = this.now();
+    let lastTurn = started;
+    const turn = (ms: number): Promise<void> => {
+      lastTurn = this.now();
+      return new Promise((resolve) => setTimeout(resolve, ms));
+    };
     try {
       const result = await readCapture(
         source.file,
@@ -176,10 +187,12 @@ export class PipelineRunner {
           waitForRoom: () => {
             if (this.stopping) return Promise.reject(new Stopped());
             if (this.outbox.length > 0) return this.outboxDrained();
-            if (!paced || firstPacket < 0) return null;
-            const due = started + (lastPacket - firstPacket) / 1000 / speed;
-            const wait = due - this.now();
-            return wait > 1 ? new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000))) : null;
+            const now = this.now();
+            if (paced && firstPacket >= 0) {
+              const wait = started + (lastPacket - firstPacket) / 1000 / speed - now;
+              if (wait > 1) return turn(Math.min(wait, 1000));
+            }
+            return now - lastTurn >= TIMER_TURN_MS ? turn(0) : null;
           },
         },
       );
