@@ -115,6 +115,7 @@ const MATRIX: { method: string; path: string; route: string; needs: Who; body?: 
     body: { targets: ['127.0.0.1'], ports: '22' },
   },
   { method: 'GET', path: '/api/scans', route: '/api/scans', needs: 'viewer' },
+  { method: 'GET', path: '/api/sensors', route: '/api/sensors', needs: 'viewer' },
   { method: 'GET', path: `/api/scans/${SCAN_ID}`, route: '/api/scans/{id}', needs: 'viewer' },
   { method: 'POST', path: `/api/scans/${SCAN_ID}/cancel`, route: '/api/scans/{id}/cancel', needs: 'analyst' },
   { method: 'GET', path: '/api/backups', route: '/api/backups', needs: 'admin' },

@@ -97,6 +97,8 @@ export interface Alert {
   detectedSeverity?: Severity | null;
   /** Set by the alert center: the suppression rule that mutes this alert (not notified). */
   suppressedBy?: number | null;
+  /** The sensor that raised it; absent or null for this host's own pipeline. */
+  sensor?: string | null;
 }
 
 /** The group an alert belongs to: its attacker's, or its victim's when it has many sources. */

@@ -75,6 +75,8 @@ export interface ApiDeps {
   alertControl?: AlertControl;
   /** Prometheus metrics at /metrics (absent: no such route). */
   metrics?: MetricsView;
+  /** The hub's bus and the flow collector, shown beside the sensors (/api/sensors). */
+  sensorSources?: () => SensorSources;
   /** The server's logger (pino); the app logs requests and errors through it. */
   logger?: FastifyBaseLogger;
 }
@@ -87,6 +89,21 @@ export interface AlertControl {
     channelId: number,
     requestedBy: string,
   ): Promise<{ deliveryId: number; status: 'pending' | 'sent' | 'failed'; error?: string }>;
+}
+
+/** What takes flows from other hosts, as /api/sensors shows it. */
+export interface SensorSources {
+  /** The hub's side of the bus; null when this server is no hub. */
+  hub: {
+    url: string;
+    connected: boolean;
+    batches: number;
+    duplicates: number;
+    flows: number;
+    alerts: number;
+  } | null;
+  /** The NetFlow/IPFIX collector; null when it is off. */
+  collector: { listen: string; datagrams: number; records: number; dropped: number } | null;
 }
 
 export interface IngestStats {

@@ -32,6 +32,7 @@ import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerBackupRoutes } from './routes/backup-routes.js';
 import { registerCaptureRoutes } from './routes/capture-routes.js';
 import { registerScanRoutes } from './routes/scan-routes.js';
+import { registerSensorRoutes } from './routes/sensor-routes.js';
 import { registerAlertRuleRoutes } from './routes/alert-rule-routes.js';
 import { registerNotificationRoutes } from './routes/notification-routes.js';
 import { registerIncidentRoutes } from './routes/incident-routes.js';
@@ -144,6 +145,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerCaptureRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerScanRoutes(app, deps);
+  registerSensorRoutes(app, deps);
   if (deps.webRoot !== undefined) await registerWebFiles(app, deps.webRoot);
   await app.ready();
   return app;

@@ -1,13 +1,21 @@
 /**
  * `flowtrack analyze FILE`: the analysis report of a capture in a terminal or as JSON, with an
- * optional file of every flow. Exit status: 0 read to the end, 2 the capture is corrupt or cut
- * short part-way (the report covers what came before), 1 nothing could be read.
+ * optional file of every flow and an optional IPFIX export of them. Exit status: 0 read to the
+ * end, 2 the capture is corrupt or cut short part-way (the report covers what came before), 1
+ * nothing could be read.
  */
 
 import { Command, Option } from 'commander';
 import { analyzeCapture, type AnalyzeOptions } from '../analyze/analyze-capture.js';
 import { renderReportText } from '../analyze/render-text.js';
 import { FlowFileWriter, flowFormatFor, type FlowFileFormat } from '../flows/flow-writer.js';
+import {
+  DEFAULT_MAX_BUFFERED_FLOWS,
+  IpfixExporter,
+  parseCollectorAddress,
+  type IpfixExportStats,
+} from '../flows/ipfix-exporter.js';
+import { flowRowOf } from '../store/flow-repository.js';
 import { DEFAULT_FLOW_OPTIONS } from '../flows/flow-table.js';
 import { FlowTrackError, ErrorCode } from '../util/errors.js';
 import { ProgressBar } from './progress-bar.js';
@@ -20,6 +28,7 @@ interface AnalyzeFlags {
   json?: boolean;
   flows?: string;
   flowsFormat?: FlowFileFormat;
+  ipfix?: string;
   top: string;
   maxFlows: string;
   idleTimeout: string;
@@ -40,6 +49,10 @@ export function analyzeCommand(): Command {
     .option('--json', 'print the report as one JSON document')
     .option('--flows <file>', 'write every flow to FILE (JSON lines; CSV when FILE ends in .csv)')
     .addOption(new Option('--flows-format <format>', 'format of --flows').choices(['jsonl', 'csv']))
+    .option(
+      '--ipfix <host:port>',
+      'send every flow as IPFIX over UDP to a collector (e.g. nfcapd), one record per direction',
+    )
     .option('--top <n>', 'rows in each top list', '10')
     .option(
       '--max-flows <n>',
@@ -84,7 +97,14 @@ Examples:
   flowtrack analyze trace.pcapng
   flowtrack analyze --set connection_flood.perMinute=200 trace.pcap
   flowtrack analyze --json trace.pcap.gz > report.json
-  tcpdump -i eth0 -c 10000 -w - | flowtrack analyze -`,
+  flowtrack analyze --ipfix 127.0.0.1:4739 trace.pcap
+  tcpdump -i eth0 -c 10000 -w - | flowtrack analyze -
+
+--ipfix HOST:PORT sends each flow as it ends to an IPFIX (RFC 7011) collector over UDP (nfcapd,
+...), as one unidirectional record per direction (client to server, server to client) with
+frame bytes and packets, and waits for the last message to leave before the report is printed;
+the report then says how many flows, records and messages were sent and any send errors
+("ipfixExport" in --json). UDP cannot tell whether the collector received them.`,
     )
     .action(async (file: string, flags: AnalyzeFlags, command: Command) => {
       const fromCommandLine = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
@@ -125,6 +145,7 @@ async function runAnalyze(
       ),
     },
   };
+  const exporter = flags.ipfix ? openIpfixExporter(flags.ipfix, options.flows?.maxFlows ?? 0) : null;
   let writer: FlowFileWriter | null = null;
   if (flags.flows) {
     try {
@@ -138,17 +159,31 @@ async function runAnalyze(
         },
       );
     }
+  }
+  if (writer || exporter) {
     const w = writer;
     options.onFlow = (flow) => {
-      w.write(flow);
+      w?.write(flow);
+      exporter?.export(flowRowOf(flow));
     };
   }
+  // Reading pauses while the exporter's buffer is half full rather than let it drop flows.
+  if (exporter) options.waitForRoom = () => exporter.waitForRoom();
   const bar = new ProgressBar(process.stderr, 'reading');
   if (flags.progress && bar.enabled) options.onProgress = (done, total) => bar.update(done, total);
   try {
     const report = await analyzeCapture(file, options);
     bar.clear();
-    process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderReportText(report));
+    // Every flow has ended: the last IPFIX messages leave before the report says what was sent.
+    await exporter?.close();
+    const ipfixExport = exporter && { collector: exporter.collector, ...exporter.stats() };
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(ipfixExport ? { ...report, ipfixExport } : report, null, 2) + '\n');
+    } else {
+      process.stdout.write(renderReportText(report));
+      if (ipfixExport) process.stdout.write(ipfixSummary(ipfixExport));
+    }
+    if (ipfixExport) warnAboutIpfix(ipfixExport);
     if (report.input.readError) {
       process.stderr.write(
         `flowtrack: ${file}: reading stopped at byte ${report.input.readError.offset}: ${report.input.readError.reason}\n`,
@@ -159,6 +194,42 @@ async function runAnalyze(
   } finally {
     bar.clear();
     writer?.close();
+    await exporter?.close();
+  }
+}
+
+function openIpfixExporter(target: string, maxFlows: number): IpfixExporter {
+  // A capture's last flows all end at once when it is read to the end (up to --max-flows of
+  // them), with no chance to pause the reading: the buffer holds them on top of the usual room.
+  return new IpfixExporter({
+    ...parseCollectorAddress(target, '--ipfix'),
+    maxBufferedFlows: DEFAULT_MAX_BUFFERED_FLOWS + maxFlows,
+  });
+}
+
+type IpfixSummary = IpfixExportStats & { collector: string };
+
+const counted = (n: number, thing: string): string => `${n} ${thing}${n === 1 ? '' : 's'}`;
+
+function ipfixSummary(s: IpfixSummary): string {
+  return (
+    `\nIPFIX export to ${s.collector}: ${counted(s.flows, 'flow')} as ${counted(s.records, 'record')} ` +
+    `in ${counted(s.messages, 'message')} (${counted(s.packets, 'packet')}, ${counted(s.bytes, 'byte')})\n`
+  );
+}
+
+/** Says on standard error what did not reach the collector (the analysis itself still succeeded). */
+function warnAboutIpfix(s: IpfixSummary): void {
+  const problems = [
+    s.sendErrors > 0 && `${counted(s.sendErrors, 'send error')} (last: ${s.lastError ?? 'unknown'})`,
+    s.bufferedFlows > 0 && `${counted(s.bufferedFlows, 'flow')} not sent`,
+    s.droppedFlows > 0 && `${counted(s.droppedFlows, 'flow')} dropped: the export buffer was full`,
+    s.invalidFlows > 0 && `${counted(s.invalidFlows, 'flow')} could not be encoded`,
+  ].filter((p): p is string => typeof p === 'string');
+  if (problems.length > 0) {
+    process.stderr.write(
+      `flowtrack: IPFIX export to ${s.collector}: ${problems.join('; ')}; is the collector running?\n`,
+    );
   }
 }
 

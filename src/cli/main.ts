@@ -15,6 +15,7 @@ import { PRODUCT_VERSION } from '../util/version.js';
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve-command.js')).serveCommand(),
+  sensor: async () => (await import('./sensor-command.js')).sensorCommand(),
   analyze: async () => (await import('./analyze-command.js')).analyzeCommand(),
   interfaces: async () => (await import('./interfaces-command.js')).interfacesCommand(),
   detectors: async () => (await import('./detectors-command.js')).detectorsCommand(),

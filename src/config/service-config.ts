@@ -236,6 +236,17 @@ export const serviceConfigSchema = z.strictObject({
        * hands over up to a second late: alerts within a second on a quiet link.
        */
       immediate: z.boolean().default(true),
+      /**
+       * When a flow ends and is stored (as NetFlow's timeouts): this long without a packet, this
+       * long after a TCP close (FIN both ways or RST), and at the latest after this long active.
+       */
+      flowTimeouts: z
+        .strictObject({
+          idleSeconds: whole(1, 3600).default(60),
+          closedSeconds: whole(1, 600).default(15),
+          activeSeconds: whole(10, 86_400).default(1800),
+        })
+        .prefault({}),
       /** The packets of each attack, kept as a pcap linked to its alert. */
       evidence: z
         .strictObject({
@@ -381,6 +392,79 @@ export const serviceConfigSchema = z.strictObject({
       token: z.string().max(256).default(''),
     })
     .prefault({}),
+  /**
+   * Sensors and a hub over NATS JetStream. Empty `url`: a server on its own. `flowtrack serve
+   * --bus URL` makes this server the hub, which stores every sensor's flows and alerts and sends
+   * its blocks to them; `flowtrack sensor --hub URL` runs a sensor that captures and detects here
+   * and sends what it finds to the hub.
+   */
+  bus: z
+    .strictObject({
+      /** The NATS servers, comma-separated: nats://host:4222 or tls://host:4222. */
+      url: z
+        .string()
+        .max(2048)
+        .refine(
+          (text) =>
+            text === '' || text.split(',').every((u) => /^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(u.trim())),
+          'must be nats://HOST:PORT or tls://HOST:PORT, several separated by commas',
+        )
+        .default(''),
+      /** This sensor's name at the hub; empty: the host's name. */
+      sensorName: z
+        .string()
+        .regex(/^([A-Za-z0-9_-]{1,64})?$/, 'must be 1 to 64 letters, digits, - and _')
+        .refine((name) => name !== 'local', '"local" names the hub\'s own capture')
+        .default(''),
+      /** Streams and subjects are named after it: the same at the hub and every sensor. */
+      prefix: z
+        .string()
+        .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be lower-case letters, digits and _, starting with a letter')
+        .default('flowtrack'),
+      /** NATS credentials: a user with a file holding its password, an nkey seed file, or a .creds file. */
+      user: z.string().max(256).default(''),
+      passwordFile: z.string().optional(),
+      nkeySeedFile: z.string().optional(),
+      credsFile: z.string().optional(),
+      /** A sensor's on-disk buffer while the hub is out of reach (default <dataDir>/bus-buffer). */
+      bufferDir: z.string().optional(),
+      /** Its bound: beyond it the oldest messages are dropped, and counted. */
+      bufferMaxMB: whole(1, 1_048_576).default(1024),
+    })
+    .prefault({}),
+  /** NetFlow v5, v9 and IPFIX from routers (UDP): their flows enter the store and the detectors. */
+  collector: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** address:port to listen on ([v6]:port for IPv6). */
+      listen: z
+        .string()
+        .regex(
+          /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/,
+          'must be ADDRESS:PORT such as 0.0.0.0:2055',
+        )
+        .default('0.0.0.0:2055'),
+      /** The routers allowed to export, as addresses or networks; datagrams from others are dropped. */
+      exporters: z.array(sourceText).default([]),
+      /** A sampling rate per exporter address, for routers that do not send their own. */
+      sampling: z.record(z.string(), whole(1, 1_000_000)).default({}),
+    })
+    .refine(
+      (c) => !c.enabled || c.exporters.length > 0,
+      'collector.exporters must list the routers allowed to export (addresses or networks; 0.0.0.0/0 and ::/0 for any)',
+    )
+    .prefault({}),
+  /** Every flow sent as IPFIX (UDP) to these collectors, e.g. nfcapd or another FlowTrack. */
+  ipfixExport: z
+    .strictObject({
+      /** host:port of each collector ([v6]:port for IPv6). */
+      targets: z
+        .array(z.string().regex(/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, 'must be HOST:PORT'))
+        .max(8)
+        .default([]),
+      observationDomainId: whole(0, 4_294_967_295).default(1),
+    })
+    .prefault({}),
   /** Alert notifications; the channels themselves are set up in the dashboard (Notifications). */
   notifications: z
     .strictObject({
@@ -447,6 +531,7 @@ export type ServiceConfig = DeepReadonly<
     logs: { dir: string };
     auth: { jwtSecretFile: string };
     backup: { dir: string };
+    bus: { bufferDir: string };
   }
 >;
 
@@ -875,6 +960,13 @@ function resolvePaths(parsed: Parsed, cwd: string): ServiceConfig {
     logs: { dir: path(logsDir, 'logs'), ...logs },
     auth: { ...parsed.auth, jwtSecretFile: path(parsed.auth.jwtSecretFile, 'jwt-secret') },
     backup: { dir: path(backupDir, 'backups'), ...backup },
+    bus: {
+      ...parsed.bus,
+      bufferDir: path(parsed.bus.bufferDir, 'bus-buffer'),
+      ...(parsed.bus.passwordFile !== undefined && { passwordFile: resolve(cwd, parsed.bus.passwordFile) }),
+      ...(parsed.bus.nkeySeedFile !== undefined && { nkeySeedFile: resolve(cwd, parsed.bus.nkeySeedFile) }),
+      ...(parsed.bus.credsFile !== undefined && { credsFile: resolve(cwd, parsed.bus.credsFile) }),
+    },
   };
 }
 

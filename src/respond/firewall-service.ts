@@ -139,6 +139,11 @@ export interface FirewallServiceOptions {
     error(obj: object, msg: string): void;
   };
   now?: () => number;
+  /**
+   * Told of each rule put in force or lifted by hand, by the policy or by a newer rule (not of
+   * expiries: a rule carries its end): the hub passes blocks on to its sensors.
+   */
+  onRuleChange?: (rule: FirewallRule, change: 'added' | 'removed') => void;
 }
 
 /** The settings key of the kill switch. */
@@ -526,6 +531,7 @@ export class FirewallService {
       throw err;
     }
     this.counts.blocked++;
+    this.options.onRuleChange?.(rule, 'added');
     this.blockEnds.set(sourceKey(target), rule.expiresAt ?? Number.POSITIVE_INFINITY);
     if (this.blockEnds.size > KEEP_ALERT_IDS) this.blockEnds.delete(this.blockEnds.keys().next().value!);
     await this.options.audit({
@@ -630,11 +636,13 @@ export class FirewallService {
     }
     this.refreshIndex([...others, rule]);
     await this.audit(actor, 'firewall.rule.add', String(rule.id), null, rule);
+    this.options.onRuleChange?.(rule, 'added');
   }
 
   private async lift(rule: FirewallRule, by: string, actor: Actor): Promise<FirewallRule> {
     const { before, after } = await this.options.rules().remove(rule.id, this.now(), by);
     await this.audit(actor, 'firewall.rule.remove', String(rule.id), before, after);
+    this.options.onRuleChange?.(after, 'removed');
     return after;
   }
 

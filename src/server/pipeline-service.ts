@@ -42,6 +42,10 @@ export interface PipelineServiceOptions {
   processOf?: (flow: FlowRow) => FlowProcess | null;
   /** True for an alert about FlowTrack's own doing (its port scans): dropped, not stored or shown. */
   isOwnAlert?: (alert: Alert) => boolean;
+  /** Each flow as it is stored (its IPFIX export). */
+  onFlow?: (flow: FlowRow) => void;
+  /** Put before each run's alert ids (a sensor's name, so that its ids differ from other sensors'). */
+  alertIdPrefix?: string;
   feed: LiveFeed;
   logger: Logger;
   print: (line: string) => void;
@@ -105,9 +109,14 @@ export class PipelineService implements CaptureView {
             bufferKiB: capture.bufferKiB,
             immediate: capture.immediate,
           },
+      flows: {
+        idleTimeoutMicros: capture.flowTimeouts.idleSeconds * 1_000_000,
+        closedTimeoutMicros: capture.flowTimeouts.closedSeconds * 1_000_000,
+        activeTimeoutMicros: capture.flowTimeouts.activeSeconds * 1_000_000,
+      },
       detection: structuredClone(config.detection),
       // Each run's alert ids are its own: a restart must not overwrite the last run's alerts.
-      alertIdPrefix: `${this.options.now().toString(36)}-`,
+      alertIdPrefix: `${this.options.alertIdPrefix ?? ''}${this.options.now().toString(36)}-`,
       evidence,
     };
     this.pipeline = new LivePipeline(pipelineConfig, (m) => this.onMessage(m));
@@ -134,6 +143,7 @@ export class PipelineService implements CaptureView {
           if (!this.options.replay && this.options.processOf) flow.process = this.options.processOf(flow);
           writer.enqueueFlow(flow);
           feed.countFlow(flow);
+          this.options.onFlow?.(flow);
         }
         this.takeFlows(writer, m.flows.length);
         break;

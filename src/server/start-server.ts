@@ -18,7 +18,7 @@ import { createSetupToken } from '../api/auth/setup-token.js';
 import { buildApi } from '../api/app.js';
 import { DEFAULT_WEB_ROOT, hasWebBuild } from '../api/web-app.js';
 import { loadTlsCredentials } from '../api/tls-credentials.js';
-import type { Api } from '../api/api-context.js';
+import type { Api, SensorSources } from '../api/api-context.js';
 import { SECURITY_LOG, SERVER_LOG } from '../api/routes/log-routes.js';
 import { describeError } from '../util/errors.js';
 import { StoreWriter, type IngestWriter } from '../store/store-writer.js';
@@ -51,6 +51,10 @@ import { ServerMetrics } from './metrics.js';
 import type { Alert } from '../alerts/alert.js';
 import { hostname } from 'node:os';
 import { PRODUCT_VERSION } from '../util/version.js';
+import { HubService } from './hub-service.js';
+import { CollectorService } from './collector-service.js';
+import { IpfixExporter, parseCollectorAddress } from '../flows/ipfix-exporter.js';
+import { SensorService } from './sensor-service.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -68,6 +72,10 @@ export interface RunningServer {
   adminSessions: AdminSessions;
   /** The alert rules every alert passes, and the notifications. */
   alerts: AlertService;
+  /** The hub's side of the bus, when bus.url is set (and this is not a sensor). */
+  hub: HubService | null;
+  /** The sensor's side of the bus, when started as a sensor. */
+  sensor: SensorService | null;
   close(): Promise<void>;
 }
 
@@ -81,6 +89,11 @@ export interface StartServerOptions {
   replaySpeed?: number | 'max';
   /** The dashboard's build folder (default: dist/web of this installation). */
   webRoot?: string;
+  /**
+   * Run as a sensor (`flowtrack sensor`): flows and alerts go to the hub at bus.url, not to the
+   * store, and the firewall follows the hub's block orders instead of a policy of its own.
+   */
+  sensor?: boolean;
 }
 
 export async function startServer(
@@ -137,7 +150,21 @@ export async function startServer(
         ? new StoreWriter(store.db, options)
         : StoreWriterThread.start(config.store.url, options);
     };
-    let writer = await newWriter();
+    if (options.sensor === true && config.bus.url === '') {
+      throw new FlowTrackError(
+        ErrorCode.BAD_CONFIG,
+        'a sensor needs its hub: give --hub nats://HOST:4222 (bus.url)',
+      );
+    }
+    const sensor =
+      options.sensor === true ? new SensorService({ bus: config.bus, logger: serverLog.logger, now }) : null;
+    if (sensor) {
+      closers.push(() => sensor.stop());
+      print(
+        `flowtrack: sensor ${sensor.name}, sending to the hub at ${config.bus.url} (buffer: ${config.bus.bufferDir})`,
+      );
+    }
+    let writer = sensor ? sensor.writer : await newWriter();
     closers.push(() => writer.close());
     const feed = new LiveFeed(now);
     closers.push(() => {
@@ -164,7 +191,7 @@ export async function startServer(
           } finally {
             // The restored database, or the previous one when the restore gave up.
             store.replace(await openStore(config.store.url));
-            writer = await newWriter();
+            writer = sensor ? sensor.writer : await newWriter();
             // The alert rules and channels are the restored ones too.
             await alertService
               .reload()
@@ -244,6 +271,24 @@ export async function startServer(
       alertService.notify(alert);
       return alert;
     };
+    const hub =
+      sensor === null && config.bus.url !== ''
+        ? new HubService({
+            bus: config.bus,
+            store,
+            prepareAlert,
+            onAlert: (alert) => onLiveAlert(alert),
+            feed,
+            logger: serverLog.logger,
+            now,
+          })
+        : null;
+    /** A live alert of the pipeline or of a sensor: the blocking policy and the notifications. */
+    const onLiveAlert = (alert: Alert): void => {
+      // A muted alert is one an analyst judged harmless: no automatic block either.
+      if (alert.suppressedBy === null || alert.suppressedBy === undefined) firewall.onAlert(alert);
+      alertService.notify(alert);
+    };
     const firewall = new FirewallService({
       backend,
       rules: () => store.firewallRules,
@@ -254,10 +299,16 @@ export async function startServer(
       adminSessions,
       log: serverLog.logger,
       now,
+      ...(hub && { onRuleChange: hub.onRuleChange }),
     });
     const reconciled = await firewall.start();
     closers.push(() => firewall.stop());
     print(describeFirewall(firewall, reconciled));
+    if (hub) {
+      hub.start(await firewall.active());
+      closers.push(() => hub.stop());
+      print(`flowtrack: hub of the sensors at ${config.bus.url}`);
+    }
     const scans = new ScanService({
       scans: () => store.scans,
       audit: (event) => store.audit.append(event),
@@ -306,6 +357,28 @@ export async function startServer(
           log: serverLog.logger,
         })
       : null;
+    // Every flow also goes, as IPFIX, to the collectors the configuration names.
+    const ipfix = config.ipfixExport.targets.map(
+      (target) =>
+        new IpfixExporter({
+          ...parseCollectorAddress(target, 'ipfixExport.targets'),
+          observationDomainId: config.ipfixExport.observationDomainId,
+        }),
+    );
+    for (const exporter of ipfix) closers.push(() => exporter.close());
+    const collector = config.collector.enabled
+      ? new CollectorService({
+          config: config.collector,
+          detection: config.detection,
+          writer: () => writer,
+          store,
+          prepareAlert,
+          onAlert: (alert) => onLiveAlert(alert),
+          feed,
+          logger: serverLog.logger,
+          now,
+        })
+      : null;
     const pipeline = new PipelineService({
       config,
       ...(options.replay !== undefined && {
@@ -313,11 +386,10 @@ export async function startServer(
       }),
       writer: () => writer,
       prepareAlert,
-      onAlert: (alert) => {
-        // A muted alert is one an analyst judged harmless: no automatic block either.
-        if (alert.suppressedBy === null || alert.suppressedBy === undefined) firewall.onAlert(alert);
-        alertService.notify(alert);
-      },
+      // A sensor's alerts are the hub's to act on and notify.
+      ...(sensor === null && { onAlert: onLiveAlert }),
+      ...(sensor && { alertIdPrefix: `${sensor.name}-` }),
+      ...(ipfix.length > 0 && { onFlow: (flow) => ipfix.forEach((e) => e.export(flow)) }),
       isOwnAlert: (alert) => scans.isOwnScanAlert(alert),
       ...(monitor && { processOf: (flow) => monitor.processOf(flow) }),
       feed,
@@ -362,6 +434,10 @@ export async function startServer(
       adminSessions,
       webRoot,
       detection: config.detection,
+      sensorSources: () => ({
+        hub: hub && { url: config.bus.url, ...hub.stats() },
+        collector: collector && collectorState(collector),
+      }),
       ingest: () => ({
         queued: writer.queued,
         acknowledged: writer.acknowledged,
@@ -417,6 +493,11 @@ export async function startServer(
       monitor.start();
       closers.push(() => monitor.stop());
     }
+    sensor?.attach({ firewall, capture: () => pipeline.interfaces(), live: () => pipeline.live() });
+    if (collector) {
+      print(`flowtrack: collecting NetFlow and IPFIX on ${await collector.start()} (UDP)`);
+      closers.push(() => collector.stop());
+    }
     pipeline.start();
     closers.push(() => pipeline.stop());
     return {
@@ -427,12 +508,25 @@ export async function startServer(
       firewall,
       adminSessions,
       alerts: alertService,
+      hub,
+      sensor,
       close,
     };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The collector as /api/sensors shows it. */
+function collectorState(collector: CollectorService): NonNullable<SensorSources['collector']> {
+  const s = collector.stats();
+  return {
+    listen: collector.listening ?? '',
+    datagrams: s.datagrams,
+    records: s.records,
+    dropped: s.notAllowed + s.malformed,
+  };
 }
 
 /** The configured resource rules under the names the rules module uses. */

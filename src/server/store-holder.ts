@@ -62,6 +62,9 @@ export class StoreHolder implements Store {
   get firewallRules() {
     return this.current.firewallRules;
   }
+  get sensors() {
+    return this.current.sensors;
+  }
   schemaVersion(): Promise<number> {
     return this.current.schemaVersion();
   }

@@ -10,6 +10,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { alertGroupKey, severityRank, type Alert, type Severity } from '../alerts/alert.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
+import { LOCAL_SENSOR } from './flow-repository.js';
 import { checkInteger, readPageRequest, toPage, type Page, type PageRequest } from './page.js';
 import type { AlertEventsTable, AlertsTable, Database } from './schema.js';
 
@@ -73,6 +74,8 @@ export interface AlertFilter extends PageRequest {
   group?: string;
   /** true: only muted alerts; false: only the others; absent: both. */
   suppressed?: boolean;
+  /** The sensor that raised them; LOCAL_SENSOR for this host's own. */
+  sensor?: string;
 }
 
 export class AlertRepository {
@@ -101,6 +104,7 @@ export class AlertRepository {
           group_key: alertGroupKey(alert),
           detected_severity: alert.detectedSeverity ?? null,
           suppressed_by: alert.suppressedBy ?? null,
+          sensor: alert.sensor ?? null,
         })
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
@@ -118,6 +122,7 @@ export class AlertRepository {
             group_key: eb.ref('excluded.group_key'),
             detected_severity: eb.ref('excluded.detected_severity'),
             suppressed_by: eb.ref('excluded.suppressed_by'),
+            sensor: eb.ref('excluded.sensor'),
           })),
         )
         .execute();
@@ -189,6 +194,12 @@ export class AlertRepository {
     if (filter.group !== undefined) query = query.where('group_key', '=', filter.group);
     if (filter.suppressed !== undefined)
       query = query.where('suppressed_by', filter.suppressed ? 'is not' : 'is', null);
+    if (filter.sensor !== undefined) {
+      query =
+        filter.sensor === LOCAL_SENSOR
+          ? query.where('sensor', 'is', null)
+          : query.where('sensor', '=', filter.sensor);
+    }
     return query;
   }
 
@@ -440,6 +451,7 @@ function alertRecordOf(row: Selectable<AlertsTable>): AlertRecord {
     group: row.group_key,
     detectedSeverity: row.detected_severity as Severity | null,
     suppressedBy: row.suppressed_by === null ? null : row.suppressed_by,
+    sensor: row.sensor,
   };
 }
 

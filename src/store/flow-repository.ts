@@ -46,6 +46,8 @@ export interface FlowRow {
   endReason: string;
   /** The process on this host behind the flow, when the system monitor saw its socket. */
   process?: FlowProcess | null;
+  /** The sensor or exporter the flow came from; absent or null for this host's own capture. */
+  sensor?: string | null;
 }
 
 /** Which process on this host made or accepted a flow: "curl, pid 4242, user alice". */
@@ -59,6 +61,9 @@ export interface FlowProcess {
 export interface StoredFlow extends FlowRow {
   id: number;
 }
+
+/** The name that filters this host's own flows and alerts (a sensor cannot take it). */
+export const LOCAL_SENSOR = 'local';
 
 /** What the flow list can be sorted by (the API's `sort`): a fixed list, each with its SQL below. */
 export const FLOW_SORTS = ['time', 'bytes', 'packets', 'duration'] as const;
@@ -78,6 +83,8 @@ export interface FlowMatch {
   port?: number;
   protocol?: string;
   state?: string;
+  /** The sensor or exporter the flows came from; LOCAL_SENSOR for this host's own capture. */
+  sensor?: string;
   /** Bytes in both directions together, at least. */
   minBytes?: number;
 }
@@ -406,6 +413,7 @@ export class FlowRepository {
       filter.port === undefined &&
       filter.protocol === undefined &&
       filter.state === undefined &&
+      filter.sensor === undefined &&
       filter.minBytes === undefined;
     if (filter.toUs - filter.fromUs > MAX_GRAPH_RANGE_US) {
       throw new FlowTrackError(
@@ -416,7 +424,7 @@ export class FlowRepository {
     if (!timeOnly && filter.address === undefined && filter.toUs - filter.fromUs > MAX_GRAPH_SCAN_RANGE_US) {
       throw new FlowTrackError(
         ErrorCode.BAD_REQUEST,
-        `a talk graph filtered by port, protocol, state or size covers at most ${spanText(MAX_GRAPH_SCAN_RANGE_US)} (it reads every flow of the range): choose a shorter time range or filter by an address`,
+        `a talk graph filtered by port, protocol, state, sensor or size covers at most ${spanText(MAX_GRAPH_SCAN_RANGE_US)} (it reads every flow of the range): choose a shorter time range or filter by an address`,
       );
     }
     return this.read(async (db) => {
@@ -861,6 +869,12 @@ function whereMatching(query: FlowsQuery, match: FlowMatch, split: Side | null):
   }
   if (match.protocol !== undefined) query = query.where('protocol', '=', match.protocol);
   if (match.state !== undefined) query = query.where('state', '=', match.state);
+  if (match.sensor !== undefined) {
+    query =
+      match.sensor === LOCAL_SENSOR
+        ? query.where('sensor', 'is', null)
+        : query.where('sensor', '=', match.sensor);
+  }
   if (match.minBytes !== undefined) {
     query = query.where(FLOW_BYTES, '>=', checkInteger('minBytes', match.minBytes, 0));
   }
@@ -929,6 +943,7 @@ export function flowColumnsOf(row: FlowRow): Omit<FlowsTable, 'id'> {
     process_pid: row.process?.pid ?? null,
     process_name: row.process?.name ?? null,
     process_user: row.process?.user ?? null,
+    sensor: row.sensor ?? null,
   };
 }
 
@@ -955,5 +970,6 @@ function storedFlowOf(row: { id: number } & Omit<FlowsTable, 'id'>): StoredFlow 
     ...(row.process_pid !== null && {
       process: { pid: row.process_pid, name: row.process_name ?? '', user: row.process_user ?? '' },
     }),
+    ...(row.sensor !== null && { sensor: row.sensor }),
   };
 }

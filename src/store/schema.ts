@@ -33,6 +33,8 @@ export interface FlowsTable {
   process_pid: number | null;
   process_name: string | null;
   process_user: string | null;
+  /** The sensor or exporter the flow came from (migration 0009); null for this host's own capture. */
+  sensor: string | null;
 }
 
 export interface FlowRollupsTable {
@@ -115,6 +117,8 @@ export interface AlertsTable {
   detected_severity: string | null;
   /** The suppression rule that muted the alert (not notified, hidden by default). */
   suppressed_by: number | null;
+  /** The sensor that raised it (migration 0009); null for this host's own. */
+  sensor: string | null;
 }
 
 /** An alert's history and comments (migration 0008). */
@@ -344,6 +348,25 @@ export interface SettingsTable {
 }
 
 /** Every table FlowTrack keeps, by name. */
+/**
+ * A source of flows the hub has heard from (migration 0009): a FlowTrack sensor, or a router
+ * exporting NetFlow/IPFIX (named `exporter:<address>`).
+ */
+export interface SensorsTable {
+  name: string;
+  kind: 'sensor' | 'exporter';
+  first_seen_ms: number;
+  last_contact_ms: number;
+  /** JSON: the sensor's latest health report (capture, buffer), or the exporter's counts. */
+  health: string | null;
+}
+
+/** Ids of the sensors' messages the hub has stored, for storing each once (migration 0009). */
+export interface BusMessagesTable {
+  id: string;
+  received_ms: number;
+}
+
 export interface Database {
   flows: FlowsTable;
   flow_rollups: FlowRollupsTable;
@@ -366,4 +389,6 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
+  sensors: SensorsTable;
+  bus_messages: BusMessagesTable;
 }

@@ -20,6 +20,7 @@ import { SettingsRepository } from './settings-repository.js';
 import { SuppressionRepository } from './suppression-repository.js';
 import { FirewallRuleRepository } from './firewall-rule-repository.js';
 import { ScanRepository } from './scan-repository.js';
+import { SensorRepository } from './sensor-repository.js';
 import { openSqliteDialect } from './sqlite-dialect.js';
 import type { DialectName, StoreDialect } from './store-dialect.js';
 import { StoreRefreshTokenRepository } from './store-refresh-token-repository.js';
@@ -59,6 +60,8 @@ export interface Store {
   readonly deliveries: DeliveryRepository;
   /** Incidents, their links and timelines. */
   readonly incidents: IncidentRepository;
+  /** The hub's sensors and exporters, and the sensors' batches of flows. */
+  readonly sensors: SensorRepository;
   /** The number of the newest migration applied (0 for an empty database). */
   schemaVersion(): Promise<number>;
   /** The database's size on disk (SQLite page_count * page_size, PostgreSQL pg_database_size). */
@@ -121,6 +124,7 @@ function storeOf(dialect: StoreDialect, now: () => number): Store {
     channels: new ChannelRepository(db, (err) => dialect.isUniqueViolation(err)),
     deliveries: new DeliveryRepository(db),
     incidents: new IncidentRepository(db),
+    sensors: new SensorRepository(db),
     schemaVersion: () => schemaVersionOf(store),
     sizeBytes: () => dialect.sizeBytes(),
     dataBytes: () => dialect.dataBytes(),

@@ -350,7 +350,7 @@ export function runAlertLifecycleSuite(label: string, make: () => Promise<Store>
         BASE_MS,
       );
       await undoAlertLifecycleMigration(store);
-      expect(await migrateStore(store)).toEqual(['0008-alert-lifecycle']);
+      expect(await migrateStore(store)).toEqual(['0008-alert-lifecycle', '0009-sensors']);
       expect((await store.alerts.findById('a-1'))?.group).toBe('src:203.0.113.5');
       expect((await store.alerts.findById('d-2'))?.group).toBe('dst:192.0.2.80');
       expect(await store.incidents.list()).toEqual({ items: [], nextCursor: null });

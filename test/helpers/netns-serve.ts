@@ -105,7 +105,14 @@ export class NetnsServe {
     );
     for (const [name, role] of Object.entries(this.options.users)) {
       execFileSync(process.execPath, [CLI, 'user', 'add', name, '--role', role, '--password-stdin'], {
-        env: { ...process.env, FLOWTRACK_DATA_DIR: this.dataDir },
+        // In the store serve will use (a PostgreSQL one when the settings name it).
+        env: {
+          ...process.env,
+          FLOWTRACK_DATA_DIR: this.dataDir,
+          ...(this.options.env?.FLOWTRACK_STORE_URL !== undefined && {
+            FLOWTRACK_STORE_URL: this.options.env.FLOWTRACK_STORE_URL,
+          }),
+        },
         input: `${GOOD_PASSWORD}\n`,
       });
     }

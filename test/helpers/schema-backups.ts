@@ -101,7 +101,9 @@ export async function seedInstallation(store: Store, nowMs: number, admin = 'olg
     const v1Columns = flows.map(
       (f) =>
         Object.fromEntries(
-          Object.entries(flowColumnsOf(f)).filter(([column]) => !column.startsWith('process_')),
+          Object.entries(flowColumnsOf(f)).filter(
+            ([column]) => !column.startsWith('process_') && column !== 'sensor',
+          ),
         ) as Omit<FlowsTable, 'id' | 'process_pid' | 'process_name' | 'process_user'>,
     );
     await trx.insertInto('flows').values(v1Columns).execute();

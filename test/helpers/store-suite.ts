@@ -408,10 +408,25 @@ async function countRows(
 }
 
 /**
+ * Takes `store` back to schema version 8 by hand (migrations have no down): 0009's tables go,
+ * and flows and alerts lose their sensor.
+ */
+export async function undoSensorsMigration(store: Store): Promise<void> {
+  const s = store.db.schema;
+  await s.dropTable('sensors').execute();
+  await s.dropTable('bus_messages').execute();
+  await s.dropIndex('flows_sensor_idx').execute();
+  await s.alterTable('flows').dropColumn('sensor').execute();
+  await s.alterTable('alerts').dropColumn('sensor').execute();
+  await sql`delete from kysely_migration where name = '0009-sensors'`.execute(store.db);
+}
+
+/**
  * Takes `store` back to schema version 7 by hand (migrations have no down): 0008's tables go,
  * 0001's incidents comes back empty, and alerts lose their lifecycle columns.
  */
 export async function undoAlertLifecycleMigration(store: Store): Promise<void> {
+  await undoSensorsMigration(store);
   const s = store.db.schema;
   for (const table of [
     'alert_events',
@@ -927,6 +942,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0006-scans',
           '0007-host-health',
           '0008-alert-lifecycle',
+          '0009-sensors',
         ]);
         expect(await totals()).toEqual(keptByInserts);
         await expectTotalsInStep(store);
@@ -1023,6 +1039,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0006-scans',
           '0007-host-health',
           '0008-alert-lifecycle',
+          '0009-sensors',
         ]);
         expect(await portRollupRows(store)).toEqual(keptByInserts);
         const [from, to] = [SKEWED_START_US + 5 * MINUTE_US + 1, SKEWED_END_US - 7 * HOUR_US];
@@ -1450,6 +1467,7 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           '0006-scans',
           '0007-host-health',
           '0008-alert-lifecycle',
+          '0009-sensors',
         ]);
         const carried = (await store.firewallRules.history(100)).reverse();
         const rule = { interface: null, alertId: null, createdBy: 'alice', removedAt: null, removedBy: null };
@@ -1886,7 +1904,12 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         await undoScansMigration(store);
         await sql`insert into scans (target, ports, status, started_at, created_by)
           values ('192.0.2.1', '1-1024', 'done', ${BASE_MS}, 'alice')`.execute(store.db);
-        expect(await migrateStore(store)).toEqual(['0006-scans', '0007-host-health', '0008-alert-lifecycle']);
+        expect(await migrateStore(store)).toEqual([
+          '0006-scans',
+          '0007-host-health',
+          '0008-alert-lifecycle',
+          '0009-sensors',
+        ]);
         expect((await store.scans.listScans()).items).toEqual([]);
         const scan = newScan(1);
         expect(await store.scans.create(scan)).toEqual(queued(scan));
@@ -2006,7 +2029,11 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
             load: '[]',
           } as never)
           .execute();
-        expect(await migrateStore(store)).toEqual(['0007-host-health', '0008-alert-lifecycle']);
+        expect(await migrateStore(store)).toEqual([
+          '0007-host-health',
+          '0008-alert-lifecycle',
+          '0009-sensors',
+        ]);
         expect(await countRows(store, 'health_samples')).toBe(0);
         // The flow is kept, with no process.
         expect((await allFlows(store)).map((f) => [f.srcPort, f.process])).toEqual([[40003, undefined]]);
@@ -2287,6 +2314,65 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         await writer.close();
         expect(writer.acknowledged.flows).toBe(1);
         expect(await countRows(store, 'flows')).toBe(1);
+      });
+    });
+
+    describe('sensors', () => {
+      it("store a sensor's batch once however often it is delivered, with its sensor on every flow", async () => {
+        const batch = [flowRow({ srcPort: 1 }), flowRow({ srcPort: 2 }), flowRow({ srcPort: 3 })];
+        expect(await store.sensors.storeBatch('edge-1-7', 'edge-1', batch, BASE_MS)).toBe(true);
+        expect(await store.sensors.storeBatch('edge-1-7', 'edge-1', batch, BASE_MS + 5)).toBe(false);
+        expect(await store.sensors.storeBatch('edge-2-7', 'edge-2', batch.slice(0, 1), BASE_MS + 9)).toBe(
+          true,
+        );
+        await store.flows.insertFlows([flowRow({ srcPort: 4 })]);
+        expect(await countRows(store, 'flows')).toBe(5);
+        const of = async (sensor: string) =>
+          (await store.flows.queryFlows({ sensor })).items.map((f) => [f.sensor ?? null, f.srcPort]);
+        expect(await of('edge-1')).toEqual(
+          expect.arrayContaining([
+            ['edge-1', 1],
+            ['edge-1', 2],
+            ['edge-1', 3],
+          ]),
+        );
+        expect(await of('edge-1')).toHaveLength(3);
+        expect(await of('edge-2')).toEqual([['edge-2', 1]]);
+        expect(await of('local')).toEqual([[null, 4]]);
+        // The rollups count each stored flow once, the duplicate not at all.
+        const top = await store.flows.topTalkers(BASE_US - MINUTE_US, BASE_US + MINUTE_US, 5);
+        expect(top.find((t) => t.host === '192.0.2.1')?.flows).toBe(5);
+      });
+
+      it("keep each sensor's first and last contact and latest health, and list the latest first", async () => {
+        await store.sensors.recordContact('edge-1', 'sensor', BASE_MS, { bufferedMessages: 3 });
+        await store.sensors.storeBatch('edge-1-1', 'edge-1', [flowRow()], BASE_MS + 1000);
+        await store.sensors.recordContact('exporter:192.0.2.9', 'exporter', BASE_MS + 500, { records: 12 });
+        expect(await store.sensors.list()).toEqual([
+          {
+            name: 'edge-1',
+            kind: 'sensor',
+            firstSeenMs: BASE_MS,
+            lastContactMs: BASE_MS + 1000,
+            health: { bufferedMessages: 3 },
+          },
+          {
+            name: 'exporter:192.0.2.9',
+            kind: 'exporter',
+            firstSeenMs: BASE_MS + 500,
+            lastContactMs: BASE_MS + 500,
+            health: { records: 12 },
+          },
+        ]);
+        expect(await store.sensors.pruneMessageIds(BASE_MS + 1001)).toBe(1);
+      });
+
+      it('filter alerts by sensor, this host\'s own under "local"', async () => {
+        await store.alerts.upsertAlerts([alert('a-local'), alert('a-edge', { sensor: 'edge-1' })], BASE_MS);
+        const ids = async (sensor: string) =>
+          (await store.alerts.listAlerts({ sensor })).items.map((a) => a.id);
+        expect(await ids('edge-1')).toEqual(['a-edge']);
+        expect(await ids('local')).toEqual(['a-local']);
       });
     });
   });

@@ -93,6 +93,12 @@ export const ROUTES: readonly PageRoute[] = [
     page: page(async () => (await import('./features/system/SystemPage')).SystemPage),
   },
   {
+    path: '/sensors',
+    nav: 'Sensors',
+    role: 'viewer',
+    page: page(async () => (await import('./features/sensors/SensorsPage')).SensorsPage),
+  },
+  {
     path: '/notifications',
     nav: 'Notifications',
     role: 'admin',

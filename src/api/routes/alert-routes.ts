@@ -11,7 +11,15 @@ import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 import type { Api, ApiDeps } from '../api-context.js';
 import { userOf } from '../access-control.js';
 import { audit } from '../audit.js';
-import { address, alertIdParams, defined, pageSchema, timeMs, toMicros } from './common-schemas.js';
+import {
+  address,
+  alertIdParams,
+  defined,
+  pageSchema,
+  sensorName,
+  timeMs,
+  toMicros,
+} from './common-schemas.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 const username = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'a user name');
@@ -44,6 +52,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
             assignee: username.optional(),
             group: groupKey.optional(),
             suppressed: booleanQuery.optional(),
+            sensor: sensorName.optional(),
             ...pageSchema,
           })
           .strict(),
@@ -63,6 +72,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
           assignee: q.assignee,
           group: q.group,
           suppressed: q.suppressed,
+          sensor: q.sensor,
           limit: q.limit,
           cursor: q.cursor,
         }),
@@ -83,6 +93,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
             from: timeMs.optional(),
             to: timeMs.optional(),
             suppressed: booleanQuery.optional(),
+            sensor: sensorName.optional(),
             newest: z.coerce.number().int().min(1).max(100).default(5),
           })
           .strict(),
@@ -96,6 +107,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
           fromUs: toMicros(q.from),
           toUs: toMicros(q.to),
           suppressed: q.suppressed,
+          sensor: q.sensor,
         }),
         q.newest,
       );
@@ -115,6 +127,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
             from: timeMs.optional(),
             to: timeMs.optional(),
             suppressed: booleanQuery.optional(),
+            sensor: sensorName.optional(),
             limit: z.coerce.number().int().min(1).max(1000).default(100),
           })
           .strict(),
@@ -128,6 +141,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
           fromUs: toMicros(q.from),
           toUs: toMicros(q.to),
           suppressed: q.suppressed,
+          sensor: q.sensor,
         }),
         q.limit,
       );

@@ -14,6 +14,13 @@ export const address = z
   .max(64)
   .refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address');
 export const protocol = z.string().regex(/^[a-z0-9-]{1,16}$/, 'a protocol name such as tcp, udp, icmp');
+/** A sensor's name, an exporter's (`exporter:<address>`), or `local` for this host's own. */
+export const sensorName = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9_-]{1,64}|exporter:[0-9A-Fa-f:.]{2,45})$/,
+    'a sensor name (letters, digits, - and _), exporter:ADDRESS, or local for this host',
+  );
 export const pageSchema = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
   cursor: z.string().max(512).optional(),

@@ -19,7 +19,7 @@ import {
 } from '../../store/flow-repository.js';
 import { ErrorCode, FlowTrackError } from '../../util/errors.js';
 import type { Api, ApiDeps } from '../api-context.js';
-import { address, defined, pageSchema, protocol, timeMs, toMicros } from './common-schemas.js';
+import { address, defined, pageSchema, protocol, sensorName, timeMs, toMicros } from './common-schemas.js';
 
 export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
   app.get(
@@ -113,6 +113,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
           port: q.port,
           protocol: q.protocol,
           state: q.state,
+          sensor: q.sensor,
           minBytes: q.minBytes,
           sort: q.sort,
           order: q.order,
@@ -149,6 +150,7 @@ export function registerTrafficRoutes(app: Api, deps: ApiDeps): void {
           port: q.port,
           protocol: q.protocol,
           state: q.state,
+          sensor: q.sensor,
           minBytes: q.minBytes,
         }),
         fromUs: from * 1000,
@@ -203,6 +205,7 @@ const flowMatch = {
     .regex(/^[a-z-]{1,24}$/, 'a flow state such as established, closed-fin, rejected')
     .optional(),
   minBytes: z.coerce.number().int().min(0).optional(),
+  sensor: sensorName.optional(),
 };
 
 /** A time range in epoch ms: up to `to` (now by default), from an hour before it by default. */

@@ -238,14 +238,14 @@ export class BruteForceDetector implements Detector {
   }
 }
 
-function formatDuration(seconds: number): string {
+export function formatDuration(seconds: number): string {
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
   const m = Math.floor(seconds / 60);
   return `${m}m${Math.round(seconds - m * 60)}s`;
 }
 
 /** Severity by how many attempts: a few dozen is noise on the internet, thousands is a campaign. */
-function severityFor(attempts: number): Severity {
+export function severityFor(attempts: number): Severity {
   if (attempts >= 1000) return 'high';
   if (attempts >= 50) return 'medium';
   return 'low';

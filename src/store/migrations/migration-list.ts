@@ -12,6 +12,7 @@ import { portRollupsMigration } from './0005-port-rollups.js';
 import { scansMigration } from './0006-scans.js';
 import { hostHealthMigration } from './0007-host-health.js';
 import { alertLifecycleMigration } from './0008-alert-lifecycle.js';
+import { sensorsMigration } from './0009-sensors.js';
 import type { StoreMigration } from './store-migration.js';
 
 export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0006-scans': scansMigration,
   '0007-host-health': hostHealthMigration,
   '0008-alert-lifecycle': alertLifecycleMigration,
+  '0009-sensors': sensorsMigration,
 };
 
 /** The schema version a migration leaves: the number its name starts with ("0001-initial" is 1). */

@@ -3,8 +3,9 @@
  * done about it (its history), the incidents it is part of, the figures and sample flows the
  * detector kept, and what to do next: look at the flows behind it, download its packets,
  * acknowledge, resolve, reopen, assign or comment on it, mute similar alerts, or (admins) block
- * its source. Refreshed every 5 s, as an ongoing attack keeps growing the alert. Alert text and
- * comments are shown as text only.
+ * its source. Refreshed every 5 s, as an ongoing attack keeps growing the alert. An alert a sensor
+ * raised names it, and its flows link goes to that sensor's flows. Alert text and comments are
+ * shown as text only.
  */
 
 import { useState, type ReactNode } from 'react';
@@ -40,6 +41,7 @@ import { BlockSource } from './BlockSource';
 import { EvidenceDownload } from './EvidenceDownload';
 import { MuteSimilar } from './MuteSimilar';
 import { alertApiPath } from './use-alert-api';
+import { withSensor } from '../sensors/sensor-filter';
 
 /** The Alert rules page (suppression rules and severity overrides). */
 const RULES_PATH = '/alerts/rules';
@@ -133,6 +135,13 @@ function AlertView({ alert }: { alert: AlertWithHistory }) {
           <Fact label="Destination">
             <HostLink address={alert.dst} />
           </Fact>
+          {alert.sensor != null && alert.sensor !== '' && (
+            <Fact label="Sensor">
+              <Link className="mono" to="/sensors" title="The sensors and whether they are in contact">
+                {alert.sensor}
+              </Link>
+            </Fact>
+          )}
           <Fact label="Started">
             <Time ms={start} />
           </Fact>
@@ -149,7 +158,7 @@ function AlertView({ alert }: { alert: AlertWithHistory }) {
         </dl>
         <div className="alert-next">
           {scanPath !== null && <Link to={scanPath}>The scan that found it</Link>}
-          <Link to={flowsPath(alert)}>Flows behind this alert</Link>
+          <Link to={withSensor(flowsPath(alert), alert.sensor ?? undefined)}>Flows behind this alert</Link>
           {/* The packets (payloads included) are for analysts: the API refuses viewers. */}
           {canAct && <EvidenceDownload alertId={alert.id} />}
         </div>

@@ -3,7 +3,9 @@
  * page of the server's cursor paging at a time, refreshed every 5 s. Muted alerts (a suppression
  * rule matched them) are left out unless "Show muted" is ticked. Each row opens the alert;
  * analysts and admins acknowledge and resolve from the row. "Group by source" lists groups of
- * related alerts instead, to triage a burst as one. Alert text is shown as text only.
+ * related alerts instead, to triage a burst as one. The list filters by the sensor that raised
+ * the alerts too (`?sensor=edge-1`, `?sensor=local` for this host's own) and, once any sensor
+ * exists, shows each alert's. Alert text is shown as text only.
  */
 
 import { useState, type SubmitEvent } from 'react';
@@ -40,11 +42,19 @@ import {
 } from './alert-types';
 import { AlertGroupsTable } from './AlertGroupsTable';
 import { AlertStatusTag, MutedTag, SeverityTag } from './AlertTags';
+import { readSensorFilter, withSensor } from '../sensors/sensor-filter';
+import { SensorFilterField } from '../sensors/SensorFilterField';
+import { SensorSource } from '../sensors/SensorSource';
+import { useAnySensor } from '../sensors/use-sensors';
+
+/** The URL keys "Clear filters" removes: alert-filters.ts's, and the sensor (read by sensors/sensor-filter.ts). */
+const CLEARED_KEYS: readonly string[] = [...FILTER_KEYS, 'sensor'];
 
 export function AlertsPage() {
   const [query, setQuery] = useQueryParams();
   const filters = readAlertFilters(query);
   const view = readAlertView(query);
+  const sensor = readSensorFilter(query);
   return (
     <div className="stack">
       <header className="page-header">
@@ -69,17 +79,18 @@ export function AlertsPage() {
         <AlertFilterBar
           query={query}
           filters={filters}
+          sensor={sensor}
           view={view}
           onChange={setQuery}
           onClear={() => {
-            setQuery(Object.fromEntries(FILTER_KEYS.map((key) => [key, undefined])));
+            setQuery(Object.fromEntries(CLEARED_KEYS.map((key) => [key, undefined])));
           }}
         />
         {view === 'groups' ? (
           <AlertGroupsTable filters={filters} />
         ) : (
           // Keyed by the filters: paging starts again at the newest page when they change.
-          <AlertTable key={filtersKey(filters)} filters={filters} />
+          <AlertTable key={`${filtersKey(filters)}|${sensor ?? ''}`} filters={filters} sensor={sensor} />
         )}
       </section>
     </div>
@@ -89,12 +100,15 @@ export function AlertsPage() {
 function AlertFilterBar({
   query,
   filters,
+  sensor,
   view,
   onChange,
   onClear,
 }: {
   query: URLSearchParams;
   filters: AlertFilters;
+  /** The sensor the list is filtered by; undefined: every source. */
+  sensor: string | undefined;
   view: AlertView;
   onChange: (changes: Record<string, string | undefined>) => void;
   onClear: () => void;
@@ -156,6 +170,12 @@ function AlertFilterBar({
               ))}
             </select>
           </label>
+          <SensorFilterField
+            value={sensor ?? ''}
+            onChange={(value) => {
+              onChange({ sensor: value });
+            }}
+          />
           {/* Remounted when the URL's values change (Clear, a link) so the inputs show them. */}
           <TextFilters
             key={`${rawSrc}|${rawDst}|${rawAssignee}`}
@@ -192,7 +212,7 @@ function AlertFilterBar({
           </button>
         </span>
       )}
-      {hasFilters(filters) && (
+      {(hasFilters(filters) || sensor !== undefined) && (
         <button type="button" className="button-quiet" onClick={onClear}>
           Clear filters
         </button>
@@ -302,11 +322,12 @@ function TextField({
   );
 }
 
-function AlertTable({ filters }: { filters: AlertFilters }) {
+function AlertTable({ filters, sensor }: { filters: AlertFilters; sensor: string | undefined }) {
   const paging = useCursorPaging();
-  const alerts = useApiQuery<AlertListPage>(alertListPath(filters, paging.cursor), 5000);
+  const alerts = useApiQuery<AlertListPage>(withSensor(alertListPath(filters, paging.cursor), sensor), 5000);
   const canAct = useCan('analyst');
-  const filtered = hasFilters(filters);
+  const anySensor = useAnySensor();
+  const filtered = hasFilters(filters) || sensor !== undefined;
   const mutedHint =
     filters.suppressed === undefined ? ' Muted alerts are hidden: tick Show muted to see them.' : '';
   return (
@@ -326,46 +347,62 @@ function AlertTable({ filters }: { filters: AlertFilters }) {
             }
       }
     >
-      {(page) => (
-        <>
-          <div className="table-scroll">
-            <table className="table alert-table" aria-label="Alerts">
-              <thead>
-                <tr>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Summary</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Assigned to</th>
-                  <th scope="col">First seen</th>
-                  <th scope="col">Last seen</th>
-                  {canAct && (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  )}
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((alert) => (
-                  <AlertRow key={alert.id} alert={alert} canAct={canAct} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {page.items.length === 0 && (
-            <p className="panel-note">No more alerts: this page is past the last one.</p>
-          )}
-          <CursorPager paging={paging} nextCursor={page.nextCursor} />
-        </>
-      )}
+      {(page) => {
+        const showSensor = anySensor || page.items.some((alert) => alert.sensor != null);
+        return (
+          <>
+            <div className="table-scroll">
+              <table className="table alert-table" aria-label="Alerts">
+                <thead>
+                  <tr>
+                    <th scope="col">Severity</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Summary</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Destination</th>
+                    {showSensor && (
+                      <th scope="col" title="The sensor that raised it">
+                        Sensor
+                      </th>
+                    )}
+                    <th scope="col">Status</th>
+                    <th scope="col">Assigned to</th>
+                    <th scope="col">First seen</th>
+                    <th scope="col">Last seen</th>
+                    {canAct && (
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    )}
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((alert) => (
+                    <AlertRow key={alert.id} alert={alert} canAct={canAct} showSensor={showSensor} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {page.items.length === 0 && (
+              <p className="panel-note">No more alerts: this page is past the last one.</p>
+            )}
+            <CursorPager paging={paging} nextCursor={page.nextCursor} />
+          </>
+        );
+      }}
     </QueryView>
   );
 }
 
-function AlertRow({ alert, canAct }: { alert: AlertDetail; canAct: boolean }) {
+function AlertRow({
+  alert,
+  canAct,
+  showSensor,
+}: {
+  alert: AlertDetail;
+  canAct: boolean;
+  showSensor: boolean;
+}) {
   const first = microsToMs(alert.start);
   const last = microsToMs(alert.end);
   return (
@@ -380,6 +417,11 @@ function AlertRow({ alert, canAct }: { alert: AlertDetail; canAct: boolean }) {
       </td>
       <td className="mono">{alert.src ?? '–'}</td>
       <td className="mono">{alert.dst ?? '–'}</td>
+      {showSensor && (
+        <td>
+          <SensorSource sensor={alert.sensor} />
+        </td>
+      )}
       <td>
         <span className="alert-tags">
           <AlertStatusTag status={alert.status} />

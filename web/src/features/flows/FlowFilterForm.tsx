@@ -3,11 +3,13 @@
  * is not asked for on every keystroke; the applied filters live in the URL. Times are edited as
  * local date-times but kept as the URL's epoch ms until changed, so a linked range stays exact
  * to the millisecond. The server checks every value and its message is shown if one is wrong.
+ * The Sensor choices are the sources GET /api/sensors names ("This host" is the server's own).
  */
 
 import { useId, useState, type SubmitEvent } from 'react';
 import { FILTER_KEYS, fromLocalInput, toLocalInput, type FlowFilterValues } from './flow-filters';
 import { FLOW_STATES } from './flow-types';
+import { SensorFilterField } from '../sensors/SensorFilterField';
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'gre', 'esp'];
 const QUICK_RANGES = [
@@ -94,6 +96,7 @@ export function FlowFilterForm({
             ))}
           </select>
         </label>
+        <SensorFilterField value={draft.sensor ?? ''} onChange={edit('sensor')} />
         <label className="field field-narrow">
           Min bytes
           <input

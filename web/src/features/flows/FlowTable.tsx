@@ -2,7 +2,8 @@
  * The flow list: one page of GET /api/flows for the page's filters and sort, with cursor paging.
  * The sortable headers are buttons (keyboard and screen readers reach them) and their <th>
  * carries aria-sort. The caller remounts it when the filters or sort change, which starts the
- * paging again from the first page.
+ * paging again from the first page. A Sensor column shows where each flow came from once any
+ * sensor or exporter exists (a server on its own has only its own flows).
  */
 
 import { useApiQuery } from '../../api/queries';
@@ -13,6 +14,8 @@ import { Link } from '../../lib/router';
 import { ariaSort, flowsApiPath, type FlowView } from './flow-filters';
 import { formatDuration, formatTime, hasPorts, hostPath, isoTime } from './flow-format';
 import type { Flow, FlowPage, FlowSort } from './flow-types';
+import { SensorSource } from '../sensors/SensorSource';
+import { useAnySensor } from '../sensors/use-sensors';
 
 const SORT_TITLES: Record<FlowSort, string> = {
   time: 'Sort by when the flow ended (its last packet)',
@@ -24,6 +27,7 @@ const SORT_TITLES: Record<FlowSort, string> = {
 export function FlowTable({ view, onSort }: { view: FlowView; onSort: (column: FlowSort) => void }) {
   const paging = useCursorPaging();
   const flows = useApiQuery<FlowPage>(flowsApiPath(view, paging.cursor));
+  const anySensor = useAnySensor();
   const filtered = Object.keys(view.filters).length > 0;
   const header = (column: FlowSort, label: string, numeric = false) => {
     const sorted = ariaSort(view, column);
@@ -55,41 +59,49 @@ export function FlowTable({ view, onSort }: { view: FlowView; onSort: (column: F
           : 'Flows appear here as they end, once capture is running.',
       }}
     >
-      {(page) => (
-        <>
-          <div className="table-scroll">
-            <table className="table flow-table" aria-label="Flows">
-              <thead>
-                <tr>
-                  {header('time', 'Start → end')}
-                  <th scope="col">Source</th>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Protocol</th>
-                  {header('packets', 'Packets', true)}
-                  {header('bytes', 'Bytes', true)}
-                  {header('duration', 'Duration', true)}
-                  <th scope="col">State</th>
-                  <th scope="col" title="The process on this host that made or accepted the flow">
-                    Process
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((flow) => (
-                  <FlowRow key={flow.id} flow={flow} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-          {page.items.length === 0 && <p className="panel-note">No more flows.</p>}
-          <CursorPager paging={paging} nextCursor={page.nextCursor} />
-        </>
-      )}
+      {(page) => {
+        const showSensor = anySensor || page.items.some((flow) => flow.sensor != null);
+        return (
+          <>
+            <div className="table-scroll">
+              <table className="table flow-table" aria-label="Flows">
+                <thead>
+                  <tr>
+                    {header('time', 'Start → end')}
+                    <th scope="col">Source</th>
+                    <th scope="col">Destination</th>
+                    <th scope="col">Protocol</th>
+                    {header('packets', 'Packets', true)}
+                    {header('bytes', 'Bytes', true)}
+                    {header('duration', 'Duration', true)}
+                    <th scope="col">State</th>
+                    <th scope="col" title="The process on this host that made or accepted the flow">
+                      Process
+                    </th>
+                    {showSensor && (
+                      <th scope="col" title="The sensor or exporter the flow came from">
+                        Sensor
+                      </th>
+                    )}
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((flow) => (
+                    <FlowRow key={flow.id} flow={flow} showSensor={showSensor} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {page.items.length === 0 && <p className="panel-note">No more flows.</p>}
+            <CursorPager paging={paging} nextCursor={page.nextCursor} />
+          </>
+        );
+      }}
     </QueryView>
   );
 }
 
-function FlowRow({ flow }: { flow: Flow }) {
+function FlowRow({ flow, showSensor }: { flow: Flow; showSensor: boolean }) {
   const packets = flow.packetsToServer + flow.packetsToClient;
   const bytes = flow.bytesToServer + flow.bytesToClient;
   return (
@@ -129,6 +141,11 @@ function FlowRow({ flow }: { flow: Flow }) {
         </span>
       </td>
       <td className="mono nowrap">{flow.process ? formatProcess(flow.process) : ''}</td>
+      {showSensor && (
+        <td className="nowrap">
+          <SensorSource sensor={flow.sensor} />
+        </td>
+      )}
     </tr>
   );
 }

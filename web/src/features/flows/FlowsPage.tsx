@@ -1,8 +1,9 @@
 /**
- * /flows: every stored flow, filtered by host, port, protocol, state, size and time, sorted by
- * time, bytes, packets or duration, a page at a time, under a graph of who talks to whom. The
- * filters and the sort are the URL's query (`/flows?address=10.0.0.5&port=22&sort=bytes`), so
- * other pages link straight to a selection and a view can be bookmarked or shared.
+ * /flows: every stored flow, filtered by host, port, protocol, state, size, time and the sensor
+ * it came from, sorted by time, bytes, packets or duration, a page at a time, under a graph of who
+ * talks to whom. The filters and the sort are the URL's query
+ * (`/flows?address=10.0.0.5&port=22&sort=bytes`, `/flows?sensor=edge-1`), so other pages link
+ * straight to a selection and a view can be bookmarked or shared.
  */
 
 import { useQueryParams } from '../../lib/router';

@@ -49,6 +49,16 @@ describe('flow filters in the URL', () => {
     );
   });
 
+  it('keep the sensor filter in the URL and send it to the list and the graph', () => {
+    const bySensor = view('sensor=exporter%3A192.0.2.1&port=53');
+    expect(bySensor.filters).toEqual({ port: '53', sensor: 'exporter:192.0.2.1' });
+    expect(flowsApiPath(bySensor)).toBe('/api/flows?port=53&sensor=exporter%3A192.0.2.1&limit=50');
+    expect(graphApiPath(view('sensor=local'))).toBe('/api/flows/graph?sensor=local&hosts=25&limit=100');
+    expect(filterChanges({ sensor: 'edge-1' })).toMatchObject({ sensor: 'edge-1', address: undefined });
+    expect(filterChanges({ sensor: '' })).toMatchObject({ sensor: undefined });
+    expect(flowsPagePath({ sensor: 'edge-1' })).toBe('/flows?sensor=edge-1');
+  });
+
   it('set every filter from the form, removing the emptied ones and lower-casing the protocol', () => {
     expect(filterChanges({ address: ' 10.0.0.5 ', protocol: 'UDP', port: '' })).toEqual({
       address: '10.0.0.5',

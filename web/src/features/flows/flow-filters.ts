@@ -8,8 +8,20 @@
 import { queryString } from '../../api/queries';
 import { FLOW_SORTS, type FlowSort, type SortOrder } from './flow-types';
 
-/** The filters other pages link with (address, port, protocol, from, to) and the page's own. */
-export const FILTER_KEYS = ['address', 'port', 'protocol', 'state', 'from', 'to', 'minBytes'] as const;
+/**
+ * The filters other pages link with (address, port, protocol, from, to, sensor) and the page's
+ * own. `sensor` is a sensor's or exporter's name, or `local` for this host's own capture.
+ */
+export const FILTER_KEYS = [
+  'address',
+  'port',
+  'protocol',
+  'state',
+  'from',
+  'to',
+  'minBytes',
+  'sensor',
+] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 /** The filters as text, as in the URL; a missing key is no filter. */
 export type FlowFilterValues = Partial<Record<FilterKey, string>>;

@@ -43,6 +43,8 @@ export interface Flow {
   endReason: string;
   /** The process on this host that owned the flow's socket, when the server saw it. */
   process?: FlowProcess | null;
+  /** The sensor or exporter (`exporter:<address>`) it came from; absent or null: this host's capture. */
+  sensor?: string | null;
 }
 
 /** A process of the FlowTrack host (src/store/flow-repository.ts FlowProcess). */
