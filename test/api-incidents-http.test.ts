@@ -138,6 +138,35 @@ describe('alert lifecycle (real HTTP)', () => {
     ).toBe(400);
   });
 
+  it("acknowledges one sensor's alerts of a group, and leaves the others' open", async () => {
+    const src = '203.0.113.77';
+    await t.server.store.alerts.upsertAlerts(
+      [alert('scan-here', { src }), alert('scan-edge', { src, sensor: 'edge-1' })],
+      Date.now(),
+    );
+    const groups = (await api('GET', '/api/anomalies/groups?sensor=edge-1', viewer)).body as {
+      groups: { group: string; count: number }[];
+    };
+    expect(groups.groups.filter((g) => g.group === `src:${src}`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
+    const res = await api('POST', '/api/anomalies/groups/acknowledge', analyst, {
+      group: `src:${src}`,
+      sensor: 'edge-1',
+    });
+    expect(res.body).toEqual({ changed: ['scan-edge'] });
+    expect((await t.server.store.alerts.findById('scan-here'))?.status).toBe('open');
+    expect((await auditOf('alert.group.acknowledge')).find((e) => e.target === `src:${src}`)).toMatchObject({
+      actor: 'ana',
+      after: { sensor: 'edge-1', changed: 1 },
+    });
+    const bad = await api('POST', '/api/anomalies/groups/acknowledge', analyst, {
+      group: `src:${src}`,
+      sensor: 'edge.1>',
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('suppression rules and severity overrides take effect in the alert center at once', async () => {
     const bad = await api('POST', '/api/alert_suppressions', analyst, { reason: 'x', minutes: 5 });
     expect(bad.status).toBe(400);

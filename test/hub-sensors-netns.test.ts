@@ -150,7 +150,11 @@ describeUnlessMissing(
           'authorization {',
           '  users = [',
           `    { user: hub, password: "${natsPassword}" }`,
-          ...keys.map((k) => `    { nkey: ${k.getPublicKey()} }`),
+          // Each sensor may do only what docs/deployment.md allows it: publish its own subjects
+          // and read its own block consumer.
+          ...SENSORS.map(
+            (s, i) => `    { nkey: ${keys[i]!.getPublicKey()}, permissions: ${sensorPermissions(s.name)} }`,
+          ),
           '  ]',
           '}',
         ].join('\n'),
@@ -327,3 +331,18 @@ describeUnlessMissing(
     }, 120_000);
   },
 );
+
+/** The least a sensor needs of NATS, as docs/deployment.md gives it (default prefix). */
+function sensorPermissions(name: string): string {
+  const consumer = `FLOWTRACK_BLOCKS.sensor-${name}`;
+  const publish = [
+    `flowtrack.sensor.${name}.>`,
+    '$JS.API.INFO',
+    `$JS.API.CONSUMER.INFO.${consumer}`,
+    `$JS.API.CONSUMER.CREATE.${consumer}`,
+    `$JS.API.CONSUMER.CREATE.${consumer}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
+    `$JS.ACK.${consumer}.>`,
+  ];
+  return `{ publish: { allow: ${JSON.stringify(publish)} }, subscribe: { allow: ["_INBOX.>"] } }`;
+}

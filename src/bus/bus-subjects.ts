@@ -86,6 +86,9 @@ export interface SensorsRetention {
   maxBytes?: number;
 }
 
+/** How long the SENSORS stream keeps a message unless configured otherwise. */
+export const SENSORS_MAX_AGE_MS = 7 * 86_400_000;
+
 /** JetStream drops a second message with the same Nats-Msg-Id within this window. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
@@ -94,7 +97,7 @@ export function sensorsStreamConfig(
   names: BusNames,
   retention: SensorsRetention = {},
 ): Partial<StreamConfig> {
-  const maxAgeMs = retention.maxAgeMs ?? 7 * 86_400_000;
+  const maxAgeMs = retention.maxAgeMs ?? SENSORS_MAX_AGE_MS;
   const maxBytes = retention.maxBytes ?? 1 << 30;
   if (!Number.isSafeInteger(maxAgeMs) || maxAgeMs < DUPLICATE_WINDOW_MS) {
     throw new FlowTrackError(

@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import type { Alert } from '../alerts/alert.js';
 import type { AlertMessage, BlockOrder, FlowBatch, SensorHealth } from '../bus/bus-messages.js';
+import { SENSORS_MAX_AGE_MS } from '../bus/bus-subjects.js';
 import { HubLink } from '../bus/hub-link.js';
 import type { FirewallRule } from '../store/firewall-rule-repository.js';
 import { checkSensorName } from '../store/sensor-repository.js';
@@ -26,6 +27,12 @@ import type { StoreHolder } from './store-holder.js';
 
 /** A block order not yet on the bus is tried again this often. */
 const RETRY_MS = 5000;
+/**
+ * Stored batches' message ids are kept while the stream may still hand their batch out again (a
+ * consumer made anew reads the whole stream), and a day more; they are pruned this often.
+ */
+const MESSAGE_IDS_KEPT_MS = SENSORS_MAX_AGE_MS + 86_400_000;
+const PRUNE_MS = 3_600_000;
 
 export interface HubServiceOptions {
   bus: BusConfig;
@@ -55,6 +62,7 @@ export class HubService {
   /** Orders the bus refused (it was down), by address: only the latest of each is worth sending. */
   private readonly pending = new Map<string, BlockOrder>();
   private retryTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: HubServiceOptions) {}
 
@@ -73,10 +81,14 @@ export class HubService {
     for (const rule of activeRules) this.onRuleChange(rule, 'added');
     this.retryTimer = setInterval(() => this.sendPending(), RETRY_MS);
     this.retryTimer.unref();
+    void this.pruneMessageIds();
+    this.pruneTimer = setInterval(() => void this.pruneMessageIds(), PRUNE_MS);
+    this.pruneTimer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.retryTimer) clearInterval(this.retryTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.link?.close();
     this.link = null;
   }
@@ -135,6 +147,20 @@ export class HubService {
     this.counts.batches++;
     this.counts.flows += batch.flows.length;
     for (const flow of batch.flows) feed.countFlow(flow);
+  }
+
+  /** Forgets the ids of batches the bus can no longer deliver again. */
+  private async pruneMessageIds(): Promise<void> {
+    const { store, logger, now } = this.options;
+    try {
+      const pruned = await store.sensors.pruneMessageIds(now() - MESSAGE_IDS_KEPT_MS);
+      if (pruned > 0) logger.debug({ pruned }, "pruned stored batches' message ids");
+    } catch (err) {
+      logger.warn(
+        { err: describeError(err) },
+        "cannot prune stored batches' message ids; trying again in an hour",
+      );
+    }
   }
 
   private async storeAlert(message: AlertMessage): Promise<void> {

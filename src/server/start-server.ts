@@ -303,7 +303,7 @@ export async function startServer(
     });
     const reconciled = await firewall.start();
     closers.push(() => firewall.stop());
-    print(describeFirewall(firewall, reconciled));
+    print(describeFirewall(firewall, reconciled, sensor !== null));
     if (hub) {
       hub.start(await firewall.active());
       closers.push(() => hub.stop());
@@ -541,8 +541,11 @@ function resourceRulesOf(alerts: ServiceConfig['system']['alerts']): ResourceRul
   };
 }
 
-/** The start-up line about the firewall: what enforces the rules, and what reconciling changed. */
-function describeFirewall(firewall: FirewallService, report: ReconcileReport): string {
+/**
+ * The start-up line about the firewall: what enforces the rules, who decides blocks, and what
+ * reconciling changed. A sensor's blocks are the hub's orders: its own policy never acts.
+ */
+function describeFirewall(firewall: FirewallService, report: ReconcileReport, isSensor: boolean): string {
   const { mode, backend, autoBlock } = firewall.status();
   const what =
     mode === 'dry-run'
@@ -552,5 +555,8 @@ function describeFirewall(firewall: FirewallService, report: ReconcileReport): s
     report.missing.length + report.stale.length > 0
       ? `; reconciled with the database: ${report.missing.length} re-applied, ${report.stale.length} stale removed`
       : '';
-  return `flowtrack: firewall ${what}, automatic blocking ${autoBlock.enabled ? 'on' : 'off'}${changed}`;
+  const blocking = isSensor
+    ? 'blocks ordered by the hub'
+    : `automatic blocking ${autoBlock.enabled ? 'on' : 'off'}`;
+  return `flowtrack: firewall ${what}, ${blocking}${changed}`;
 }

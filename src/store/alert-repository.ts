@@ -245,12 +245,13 @@ export class AlertRepository {
     });
   }
 
-  /** Ids of the alerts of `group` whose status is one of `statuses` (for a change to the group). */
-  async idsInGroup(group: string, statuses: readonly AlertStatus[]): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('alerts')
+  /**
+   * Ids of the alerts of `group` whose status is one of `statuses` (for a change to the group),
+   * of one sensor's when `sensor` is given (LOCAL_SENSOR: this host's own).
+   */
+  async idsInGroup(group: string, statuses: readonly AlertStatus[], sensor?: string): Promise<string[]> {
+    const rows = await this.filtered({ group, ...(sensor !== undefined && { sensor }) })
       .select('id')
-      .where('group_key', '=', group)
       .where('status', 'in', statuses)
       .orderBy('end_us', 'desc')
       .limit(10_000)

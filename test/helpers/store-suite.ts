@@ -2373,6 +2373,15 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
           (await store.alerts.listAlerts({ sensor })).items.map((a) => a.id);
         expect(await ids('edge-1')).toEqual(['a-edge']);
         expect(await ids('local')).toEqual(['a-local']);
+        // The groups view and a change to a whole group take the sensor too.
+        const groups = await store.alerts.groups({ sensor: 'edge-1' }, 10);
+        expect(groups.map((g) => [g.group, g.count])).toEqual([['src:203.0.113.5', 1]]);
+        expect(await store.alerts.idsInGroup('src:203.0.113.5', ['open'], 'edge-1')).toEqual(['a-edge']);
+        expect(await store.alerts.idsInGroup('src:203.0.113.5', ['open'], 'local')).toEqual(['a-local']);
+        expect((await store.alerts.idsInGroup('src:203.0.113.5', ['open'])).sort()).toEqual([
+          'a-edge',
+          'a-local',
+        ]);
       });
     });
   });

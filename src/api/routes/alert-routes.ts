@@ -157,15 +157,18 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
         schema: {
           summary: `${action === 'acknowledge' ? 'Acknowledge every open' : 'Resolve every open or acknowledged'} alert of a group`,
           tags: ['alerts'],
-          body: z.object({ group: groupKey, comment: comment.optional() }).strict(),
+          body: z
+            .object({ group: groupKey, comment: comment.optional(), sensor: sensorName.optional() })
+            .strict(),
         },
       },
       async (request) => {
         const by = userOf(request).username;
-        const { group, comment: text } = request.body;
+        const { group, comment: text, sensor } = request.body;
         const ids = await deps.store.alerts.idsInGroup(
           group,
           action === 'acknowledge' ? ['open'] : ['open', 'acknowledged'],
+          sensor,
         );
         const changed: string[] = [];
         for (const id of ids) {
@@ -179,6 +182,7 @@ export function registerAlertRoutes(app: Api, deps: ApiDeps): void {
           action: `alert.group.${action}`,
           target: group,
           after: {
+            ...(sensor !== undefined && { sensor }),
             changed: changed.length,
             ids: changed.slice(0, 100),
             ...(text !== undefined && { comment: text }),

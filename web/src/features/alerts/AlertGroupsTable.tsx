@@ -30,9 +30,10 @@ import { MAX_ALERT_COMMENT_LENGTH } from './alert-lifecycle';
 import type { AlertGroup, AlertGroupList } from './alert-types';
 import { SeverityTag } from './AlertTags';
 import { useGroupChange } from './use-alert-api';
+import { withSensor } from '../sensors/sensor-filter';
 
-export function AlertGroupsTable({ filters }: { filters: AlertFilters }) {
-  const groups = useApiQuery<AlertGroupList>(alertGroupsPath(filters), 5000);
+export function AlertGroupsTable({ filters, sensor }: { filters: AlertFilters; sensor: string | undefined }) {
+  const groups = useApiQuery<AlertGroupList>(withSensor(alertGroupsPath(filters), sensor), 5000);
   const canAct = useCan('analyst');
   const [asked, setAsked] = useState<{ action: GroupAction; group: AlertGroup } | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -84,6 +85,7 @@ export function AlertGroupsTable({ filters }: { filters: AlertFilters }) {
                       key={group.group}
                       group={group}
                       filters={filters}
+                      sensor={sensor}
                       canAct={canAct}
                       onAct={(action) => {
                         setDone(null);
@@ -108,6 +110,7 @@ export function AlertGroupsTable({ filters }: { filters: AlertFilters }) {
           key={`${asked.action} ${asked.group.group}`}
           action={asked.action}
           group={asked.group}
+          sensor={sensor}
           onClose={() => {
             setAsked(null);
           }}
@@ -124,11 +127,13 @@ export function AlertGroupsTable({ filters }: { filters: AlertFilters }) {
 function GroupRow({
   group,
   filters,
+  sensor,
   canAct,
   onAct,
 }: {
   group: AlertGroup;
   filters: AlertFilters;
+  sensor: string | undefined;
   canAct: boolean;
   onAct: (action: GroupAction) => void;
 }) {
@@ -139,7 +144,7 @@ function GroupRow({
   return (
     <tr>
       <th scope="row" id={labelId} className="mono alert-group-name">
-        <Link to={groupListPath(group.group, filters)}>{groupLabel(group.group)}</Link>
+        <Link to={withSensor(groupListPath(group.group, filters), sensor)}>{groupLabel(group.group)}</Link>
       </th>
       <td className="num">{formatCount(group.count)}</td>
       <td className="num">{formatCount(group.open)}</td>
@@ -179,11 +184,13 @@ function GroupRow({
 function GroupActionDialog({
   action,
   group,
+  sensor,
   onClose,
   onDone,
 }: {
   action: GroupAction;
   group: AlertGroup;
+  sensor: string | undefined;
   onClose: () => void;
   onDone: (result: string) => void;
 }) {
@@ -199,7 +206,7 @@ function GroupActionDialog({
       error={change.isError ? change.error.message : null}
       onCancel={onClose}
       onConfirm={() => {
-        const body = groupActionBody(group.group, comment);
+        const body = groupActionBody(group.group, comment, sensor);
         if (!body.ok) {
           setProblem(body.error);
           return;
@@ -215,7 +222,7 @@ function GroupActionDialog({
         );
       }}
     >
-      <p>{groupActionEffect(action, group)}</p>
+      <p>{groupActionEffect(action, group, sensor)}</p>
       <Field label="Comment (optional, saved with each alert)" error={problem ?? undefined}>
         {(control) => (
           <textarea

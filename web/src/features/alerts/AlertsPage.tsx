@@ -87,7 +87,7 @@ export function AlertsPage() {
           }}
         />
         {view === 'groups' ? (
-          <AlertGroupsTable filters={filters} />
+          <AlertGroupsTable filters={filters} sensor={sensor} />
         ) : (
           // Keyed by the filters: paging starts again at the newest page when they change.
           <AlertTable key={`${filtersKey(filters)}|${sensor ?? ''}`} filters={filters} sensor={sensor} />

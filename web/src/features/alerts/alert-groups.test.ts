@@ -36,6 +36,10 @@ describe('alert groups', () => {
       value: { group: 'src:192.0.2.7', comment: 'our scanner' },
     });
     expect(groupActionBody('src:192.0.2.7', 'x'.repeat(4001)).ok).toBe(false);
+    expect(groupActionBody('src:192.0.2.7', '', 'edge-1')).toEqual({
+      ok: true,
+      value: { group: 'src:192.0.2.7', sensor: 'edge-1' },
+    });
   });
 
   it('says what a change to the group will do and what it did', () => {
@@ -44,6 +48,12 @@ describe('alert groups', () => {
     );
     expect(groupActionEffect('resolve', { group: 'src:192.0.2.7', open: 1 })).toBe(
       'Marks every alert of source 192.0.2.7 that is not resolved yet (1 new alert among them) resolved by you.',
+    );
+    expect(groupActionEffect('acknowledge', { group: 'src:192.0.2.7', open: 2 }, 'edge-1')).toBe(
+      'Marks the 2 new alerts of source 192.0.2.7 seen by edge-1 acknowledged by you.',
+    );
+    expect(groupActionEffect('resolve', { group: 'src:192.0.2.7', open: 0 }, 'local')).toBe(
+      'Marks every alert of source 192.0.2.7 seen by this host that is not resolved yet (0 new alerts among them) resolved by you.',
     );
     expect(groupActionResult('acknowledge', 'src:192.0.2.7', 3)).toBe(
       'Acknowledged 3 alerts of source 192.0.2.7.',

@@ -6,6 +6,7 @@
  */
 
 import { isIpAddress } from '../../lib/ip-address';
+import { LOCAL_SENSOR } from '../sensors/sensor-filter';
 import { lifecycleBody, type Checked } from './alert-lifecycle';
 import { ALERT_TYPES, type AlertGroup } from './alert-types';
 
@@ -58,21 +59,33 @@ export function groupActionPath(action: GroupAction): string {
   return `/api/anomalies/groups/${action}`;
 }
 
-/** The body of a change to a whole group, with the comment when one was written. */
-export function groupActionBody(
-  group: string,
-  comment: string,
-): Checked<{ group: string; comment?: string }> {
+/** A change to a whole group: of one sensor's alerts when `sensor` is given. */
+export interface GroupActionBody {
+  group: string;
+  comment?: string;
+  sensor?: string;
+}
+
+/**
+ * The body of a change to a whole group, with the comment when one was written and the sensor
+ * the list is filtered by (the change then acts on that sensor's alerts only).
+ */
+export function groupActionBody(group: string, comment: string, sensor?: string): Checked<GroupActionBody> {
   const body = lifecycleBody(comment);
-  return body.ok ? { ok: true, value: { group, ...body.value } } : body;
+  if (!body.ok) return body;
+  return { ok: true, value: { group, ...body.value, ...(sensor !== undefined && { sensor }) } };
 }
 
 /**
  * What a change to the group will do, for its confirmation. Acknowledging acts on the group's new
  * alerts; resolving on all that are not resolved yet, however the list is filtered.
  */
-export function groupActionEffect(action: GroupAction, group: Pick<AlertGroup, 'group' | 'open'>): string {
-  const phrase = groupPhrase(group.group);
+export function groupActionEffect(
+  action: GroupAction,
+  group: Pick<AlertGroup, 'group' | 'open'>,
+  sensor?: string,
+): string {
+  const phrase = `${groupPhrase(group.group)}${seenBy(sensor)}`;
   if (action === 'acknowledge')
     return `Marks the ${alerts(group.open, 'new')} of ${phrase} acknowledged by you.`;
   return `Marks every alert of ${phrase} that is not resolved yet (${alerts(group.open, 'new')} among them) resolved by you.`;
@@ -84,6 +97,12 @@ export function groupActionResult(action: GroupAction, group: string, changed: n
   if (changed === 0)
     return `No alert of ${phrase} needed ${action === 'acknowledge' ? 'acknowledging' : 'resolving'}.`;
   return `${action === 'acknowledge' ? 'Acknowledged' : 'Resolved'} ${alerts(changed)} of ${phrase}.`;
+}
+
+/** " seen by edge-1" for a change narrowed to a sensor's alerts; "" for all of them. */
+function seenBy(sensor: string | undefined): string {
+  if (sensor === undefined) return '';
+  return sensor === LOCAL_SENSOR ? ' seen by this host' : ` seen by ${sensor}`;
 }
 
 function alerts(count: number, adjective?: string): string {

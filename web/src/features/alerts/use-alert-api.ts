@@ -5,7 +5,7 @@
  */
 
 import { useApiMutation } from '../../api/queries';
-import { groupActionPath, type GroupAction } from './alert-groups';
+import { groupActionPath, type GroupAction, type GroupActionBody } from './alert-groups';
 import type { LifecycleAction } from './alert-lifecycle';
 import type {
   AlertDetail,
@@ -58,10 +58,7 @@ export function useAddComment(alertId: string) {
 
 /** Acknowledge or resolve every alert of a group it applies to. */
 export function useGroupChange() {
-  return useApiMutation<
-    { action: GroupAction; body: { group: string; comment?: string } },
-    GroupChangeResult
-  >({
+  return useApiMutation<{ action: GroupAction; body: GroupActionBody }, GroupChangeResult>({
     method: 'POST',
     path: ({ action }) => groupActionPath(action),
     body: ({ body }) => body,
