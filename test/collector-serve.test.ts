@@ -2,7 +2,8 @@
  * NetFlow in the service: a real exporter (softflowd reading a port-scan capture) sends NetFlow v9
  * to the collector of a running server. Its flows are stored under the exporter's name, the
  * exporter is listed as a sensor, and the flow-record detectors raise the scan from the records
- * alone. An exporter the configuration does not allow is dropped and counted.
+ * alone, and a ping sweep (another capture) from its ICMP records. An exporter the configuration
+ * does not allow is dropped and counted.
  */
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { run, waitFor } from './helpers/netns.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const SCAN = 'Pcaphunt/attacks/ps-tcp_syn.pcap';
+const PING_SWEEP = 'Pcaphunt/attacks/hs-icmpScan.pcap';
 
 describeWithCorpus('the flow collector in the service', () => {
   describeUnlessMissing(
@@ -77,6 +79,25 @@ describeWithCorpus('the flow collector in the service', () => {
           250,
         );
         expect(scan[0]?.type).toBe('port_scan');
+      });
+
+      it("raises a ping sweep from the records, ICMP type and code read from softflowd's icmpTypeCodeIPv4", async () => {
+        // v9 carries them in element 32, not in a port (regression: every echo request read as a reply).
+        await run('softflowd', ['-r', corpusPath(PING_SWEEP), '-n', `127.0.0.1:${port}`, '-v', '9', '-d'], {
+          timeoutSeconds: 60,
+        });
+        const sweep = await waitFor(
+          'a host sweep alert from the flow records',
+          async () => {
+            const answer = await server.request('GET', '/api/anomalies?type=host_sweep', { token });
+            const items = (answer.body as { items: { src: string; summary: string }[] }).items;
+            return items.length > 0 ? items : null;
+          },
+          15_000,
+          250,
+        );
+        expect(sweep[0]).toMatchObject({ src: '10.0.0.128' });
+        expect(sweep[0]?.summary).toContain('ICMP echo (ping)');
       });
     },
   );

@@ -87,11 +87,12 @@ export class CollectorService {
 
   private take(flows: CollectedFlow[]): void {
     const writer = this.options.writer();
-    for (const { exporter, flow } of flows) {
+    for (const { exporter, flow, icmpTypeCode } of flows) {
       const row = { ...flow, sensor: `exporter:${exporter}` };
       writer.enqueueFlow(row);
       this.options.feed.countFlow(row);
-      this.detectors.onFlow(row);
+      // The detectors read an ICMP record's type and code where NetFlow puts them (record-view.ts).
+      this.detectors.onFlow(icmpTypeCode < 0 ? row : { ...row, dstPort: icmpTypeCode });
     }
   }
 

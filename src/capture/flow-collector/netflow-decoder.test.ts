@@ -149,6 +149,7 @@ describe('NetFlow v5', () => {
     const exportMs = T0 * 1000 + 250;
     expect(result.flows[0]).toEqual({
       exporter: '192.0.2.1',
+      icmpTypeCode: -1,
       flow: {
         firstSeenUs: (exportMs - 5000) * 1000,
         lastSeenUs: (exportMs - 500) * 1000,
@@ -177,6 +178,8 @@ describe('NetFlow v5', () => {
       state: 'active',
       endReason: 'idle',
     });
+    // They go to the flow-record detectors apart: an echo request (8, 0).
+    expect(result.flows[1]!.icmpTypeCode).toBe(0x0800);
   });
 
   it('multiplies counts by the header sampling interval (low 14 bits), and an override beats it', () => {
@@ -271,6 +274,60 @@ describe('NetFlow v9', () => {
       }),
       // SYN alone: an attempt.
       expect.objectContaining({ srcAddr: '198.51.100.2', tcpFlagsToServer: 'S', state: 'attempted' }),
+    ]);
+  });
+
+  it("keeps ICMP's type and code apart from the ports: icmpTypeCodeIPv4/IPv6, else the destination port", () => {
+    // softflowd's ICMP records: addresses, protocol and icmpTypeCodeIPv4 (32), no ports.
+    const icmpTemplate = template(301, spec(8, 4), spec(12, 4), spec(4, 1), spec(32, 2), spec(2, 4));
+    const icmp6Template = template(302, spec(27, 16), spec(28, 16), spec(4, 1), spec(139, 2), spec(2, 4));
+    const echo = (type: number) =>
+      cat(ipv4('198.51.100.1'), ipv4('192.0.2.80'), u8(1), u16(type << 8), u32(1));
+    const echo6 = cat(
+      ipv6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]),
+      ipv6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2]),
+      u8(58),
+      u16(128 << 8),
+      u32(1),
+    );
+    const result = new NetflowDecoder().decode(
+      v9(
+        17,
+        10_000,
+        T0,
+        set(0, tcpTemplate, icmpTemplate, icmp6Template),
+        set(301, echo(8), echo(0), u16(0)),
+        set(302, echo6),
+        // An exporter that puts them in the destination port, as v5 does: 3/3, port unreachable.
+        set(
+          300,
+          cat(
+            ipv4('198.51.100.3'),
+            ipv4('192.0.2.80'),
+            u64(70n),
+            u16(1),
+            u16(0),
+            u16(0x0303),
+            u8(1),
+            u8(0),
+            u32(9_000),
+            u32(9_800),
+          ),
+        ),
+        set(300, tcpData('198.51.100.2', 60n, 1)),
+      ),
+      ROUTER,
+      RECEIVED,
+    );
+    expect(result.malformed).toBeNull();
+    expect(
+      result.flows.map((f) => [f.flow.protocol, f.flow.srcPort, f.flow.dstPort, f.icmpTypeCode]),
+    ).toEqual([
+      ['icmp', 0, 0, 0x0800],
+      ['icmp', 0, 0, 0x0000],
+      ['icmpv6', 0, 0, 0x8000],
+      ['icmp', 0, 0, 0x0303],
+      ['tcp', 40001, 80, -1],
     ]);
   });
 

@@ -19,8 +19,10 @@
  * - endReason from flowEndReason (136) where the exporter sends it (idle, active timeout, end of
  *   flow: 'closed', forced end: 'end-of-input', lack of resources: 'evicted'); without it 'closed'
  *   for TCP that saw FIN or RST, else 'idle';
- * - ports are 0 for ICMP and ICMPv6, as in FlowTrack's own flows (NetFlow puts type and code in
- *   the destination port there); counters past 2^53 are held at Number.MAX_SAFE_INTEGER;
+ * - ports are 0 for ICMP and ICMPv6, as in FlowTrack's own flows; the type and code go to
+ *   `icmpTypeCode` (type * 256 + code) for the flow-record detectors, from icmpTypeCodeIPv4/IPv6
+ *   (elements 32 and 139) or else the destination port, where v5 and many exporters put them;
+ *   counters past 2^53 are held at Number.MAX_SAFE_INTEGER;
  * - a flow cannot end after the datagram reporting it was sent: one that would (pmacct 1.7.7's
  *   v5 uptimes run hours ahead of its header's sysUptime) is moved back to end at the export
  *   time, keeping its duration, so it shows with the traffic of now rather than hours ahead.
@@ -62,6 +64,8 @@ export interface ExporterAddress {
 export interface CollectedFlow {
   exporter: string;
   flow: FlowRow;
+  /** An ICMP or ICMPv6 record's type * 256 + code; -1 for other protocols, or when not sent. */
+  icmpTypeCode: number;
 }
 
 /** What one datagram held. */
@@ -135,6 +139,8 @@ const NTP_UNIX_OFFSET = 2_208_988_800;
  */
 const FUTURE_SLACK_US = 1_000_000;
 const TCP = 6;
+const ICMP = 1;
+const ICMPV6 = 58;
 const ACK = 0x10;
 const SYN = 0x02;
 const RST = 0x04;
@@ -275,13 +281,14 @@ export class NetflowDecoder {
       const flags = protocol === TCP ? b[p + 37]! : 0;
       const firstUs = this.uptimeAtExportUs(b.readUInt32BE(p + 24), sysUptime);
       const lastUs = this.uptimeAtExportUs(b.readUInt32BE(p + 28), sysUptime);
-      const hasPorts = protocol !== 1 && protocol !== 58;
+      const hasPorts = protocol !== ICMP && protocol !== ICMPV6;
       this.emit(
         4,
         this.ipv4Text(b.readUInt32BE(p)),
         this.ipv4Text(b.readUInt32BE(p + 4)),
         hasPorts ? b.readUInt16BE(p + 32) : 0,
         hasPorts ? b.readUInt16BE(p + 34) : 0,
+        hasPorts ? -1 : b.readUInt16BE(p + 34),
         protocol,
         flags,
         protocol === TCP,
@@ -609,8 +616,15 @@ export class NetflowDecoder {
       dstAddr = this.ipv6At(base + at[Role.DST_IPV6]!);
     }
     const protocol = Math.max(0, this.field(t, at, base, Role.PROTOCOL));
-    const hasPorts = protocol !== 1 && protocol !== 58;
+    const hasPorts = protocol !== ICMP && protocol !== ICMPV6;
     const flagsField = this.field(t, at, base, Role.TCP_FLAGS);
+    // ICMP's type and code: its own element, or else where v5 puts them (the destination port).
+    let typeCode = -1;
+    if (!hasPorts) {
+      typeCode = this.field(t, at, base, Role.ICMP_TYPE_CODE);
+      if (typeCode < 0) typeCode = this.field(t, at, base, Role.DST_PORT);
+      if (typeCode >= 0) typeCode &= 0xffff;
+    }
     const rate = this.samplingRate(t, at, base);
     this.flowTimes(t, at, base);
     this.emit(
@@ -619,6 +633,7 @@ export class NetflowDecoder {
       dstAddr,
       hasPorts ? Math.max(0, this.field(t, at, base, Role.SRC_PORT)) : 0,
       hasPorts ? Math.max(0, this.field(t, at, base, Role.DST_PORT)) : 0,
+      typeCode,
       protocol,
       protocol === TCP && flagsField > 0 ? flagsField & 0x1ff : 0,
       protocol === TCP,
@@ -735,6 +750,7 @@ export class NetflowDecoder {
     dstAddr: string,
     srcPort: number,
     dstPort: number,
+    icmpTypeCode: number,
     protocol: number,
     flags: number,
     tcp: boolean,
@@ -771,7 +787,7 @@ export class NetflowDecoder {
       state: tcp ? tcpState(flags) : 'active',
       endReason: endReasonName(endReason, flags),
     };
-    this.result.flows.push({ exporter: this.exporterName, flow });
+    this.result.flows.push({ exporter: this.exporterName, flow, icmpTypeCode });
   }
 
   /** The exporter's state, made the most recently heard; created (within the caps) when new. */

@@ -18,6 +18,8 @@ export const FieldId = {
   SRC_IPV4: 8,
   DST_PORT: 11,
   DST_IPV4: 12,
+  /** icmpTypeCodeIPv4: type * 256 + code (softflowd's v9 and IPFIX carry ICMP's here, not in ports). */
+  ICMP_TYPE_CODE_IPV4: 32,
   /** Milliseconds of the exporter's uptime (v9: header sysUptime; IPFIX: systemInitTimeMilliseconds). */
   LAST_SWITCHED: 21,
   FIRST_SWITCHED: 22,
@@ -32,6 +34,8 @@ export const FieldId = {
   /** octetTotalCount / packetTotalCount: read when the delta counts are absent. */
   OCTETS_TOTAL: 85,
   PACKETS_TOTAL: 86,
+  /** icmpTypeCodeIPv6, as element 32 for ICMPv6. */
+  ICMP_TYPE_CODE_IPV6: 139,
   FLOW_END_REASON: 136,
   FLOW_START_SECONDS: 150,
   FLOW_END_SECONDS: 151,
@@ -110,8 +114,10 @@ export const Role = {
   SAMPLING_SIZE: 23,
   SAMPLING_POPULATION: 24,
   SYSTEM_INIT_MS: 25,
+  /** ICMP or ICMPv6 type * 256 + code. */
+  ICMP_TYPE_CODE: 26,
 } as const;
-export const ROLE_COUNT = 26;
+export const ROLE_COUNT = 27;
 
 export const TimeUnit = { SECONDS: 0, MILLISECONDS: 1, MICROSECONDS: 2, NANOSECONDS: 3 } as const;
 export type TimeUnit = (typeof TimeUnit)[keyof typeof TimeUnit];
@@ -291,6 +297,8 @@ function assignRole(t: Template, id: number, length: number, index: number): voi
 const NUMERIC_ROLES = new Map<number, number>([
   [FieldId.SRC_PORT, Role.SRC_PORT],
   [FieldId.DST_PORT, Role.DST_PORT],
+  [FieldId.ICMP_TYPE_CODE_IPV4, Role.ICMP_TYPE_CODE],
+  [FieldId.ICMP_TYPE_CODE_IPV6, Role.ICMP_TYPE_CODE],
   [FieldId.PROTOCOL, Role.PROTOCOL],
   [FieldId.TCP_FLAGS, Role.TCP_FLAGS],
   [FieldId.OCTETS_TOTAL, Role.OCTETS],
