@@ -21,9 +21,11 @@ import {
   rollUpPorts,
   splitRange,
 } from './flow-rollup.js';
+import { insertUnnest, type BulkTable } from './bulk-insert.js';
 import { checkInteger, readPageRequest, type Page, type PageRequest } from './page.js';
 import { addPortRollups, addRollups, rollupRowsOf, summedTotals, unitSpansOf } from './rollup-tables.js';
 import type { Database, FlowsTable } from './schema.js';
+import type { DialectName } from './store-dialect.js';
 import { topTalkersIn } from './top-talkers.js';
 
 /** A flow as the store takes it. `src` is the client (the side that sent the first packet). */
@@ -272,16 +274,22 @@ const SORT_KEYS: Record<FlowSort, { sql: RawBuilder<number>; of: (row: FlowsRow)
 };
 
 export class FlowRepository {
-  /** `db` may be a transaction: then the inserts join it instead of opening their own. */
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * `db` may be a transaction: then the inserts join it instead of opening their own. `dialect`
+   * picks how rows are inserted (PostgreSQL: as arrays, bulk-insert.ts).
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   /** Inserts `rows` and adds them to the rollups, all in one transaction. */
   async insertFlows(rows: readonly FlowRow[]): Promise<void> {
     if (rows.length === 0) return;
     if (this.db.isTransaction) {
-      await insertFlowsIn(this.db, rows);
+      await insertFlowsIn(this.db, rows, this.dialect);
     } else {
-      await this.db.transaction().execute((trx) => insertFlowsIn(trx, rows));
+      await this.db.transaction().execute((trx) => insertFlowsIn(trx, rows, this.dialect));
     }
   }
 
@@ -709,15 +717,50 @@ export class FlowRepository {
   }
 }
 
-async function insertFlowsIn(trx: Kysely<Database>, rows: readonly FlowRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('flows')
-      .values(rows.slice(i, i + INSERT_CHUNK).map(flowColumnsOf))
-      .execute();
+/** The flows table as PostgreSQL's bulk insert writes it (bulk-insert.ts). */
+const BULK_FLOWS: BulkTable<Omit<FlowsTable, 'id'>> = {
+  table: 'flows',
+  columns: [
+    ['first_seen_us', 'bigint'],
+    ['last_seen_us', 'bigint'],
+    ['ip_version', 'integer'],
+    ['protocol', 'text'],
+    ['src_addr', 'text'],
+    ['dst_addr', 'text'],
+    ['src_port', 'integer'],
+    ['dst_port', 'integer'],
+    ['packets_to_server', 'bigint'],
+    ['bytes_to_server', 'bigint'],
+    ['packets_to_client', 'bigint'],
+    ['bytes_to_client', 'bigint'],
+    ['tcp_flags_to_server', 'text'],
+    ['tcp_flags_to_client', 'text'],
+    ['state', 'text'],
+    ['end_reason', 'text'],
+    ['process_pid', 'integer'],
+    ['process_name', 'text'],
+    ['process_user', 'text'],
+    ['sensor', 'text'],
+  ],
+};
+
+async function insertFlowsIn(
+  trx: Kysely<Database>,
+  rows: readonly FlowRow[],
+  dialect: DialectName,
+): Promise<void> {
+  if (dialect === 'postgres') {
+    await insertUnnest(trx, BULK_FLOWS, rows.map(flowColumnsOf));
+  } else {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await trx
+        .insertInto('flows')
+        .values(rows.slice(i, i + INSERT_CHUNK).map(flowColumnsOf))
+        .execute();
+    }
   }
-  await addRollups(trx, rollUpFlows(rows));
-  await addPortRollups(trx, rollUpPorts(rows));
+  await addRollups(trx, rollUpFlows(rows), dialect);
+  await addPortRollups(trx, rollUpPorts(rows), dialect);
 }
 
 /** The `limit` hosts with the most bytes in the flows `matching` gives, either side counted. */

@@ -23,7 +23,9 @@ import {
   type RangeParts,
   type Span,
 } from './flow-rollup.js';
+import { insertUnnest, type BulkTable } from './bulk-insert.js';
 import type { Database } from './schema.js';
+import type { DialectName } from './store-dialect.js';
 
 export type RollupTable = 'flow_rollups' | 'host_hour_totals' | 'host_day_totals';
 
@@ -119,11 +121,48 @@ export function rollupColumnsOf(r: FlowRollupRow): Database['flow_rollups'] {
   };
 }
 
+const COUNTERS = ['packets', 'bytes', 'flows'] as const;
+const COUNTER_COLUMNS = COUNTERS.map((c) => [c, 'bigint'] as const);
+
+/** The four tables as PostgreSQL's bulk insert writes them (bulk-insert.ts). */
+const BULK_MINUTES: BulkTable<Database['flow_rollups']> = {
+  table: 'flow_rollups',
+  columns: [['minute_us', 'bigint'], ['host', 'text'], ['protocol', 'text'], ...COUNTER_COLUMNS],
+  addOnConflict: { keys: ['minute_us', 'host', 'protocol'], add: COUNTERS },
+};
+const BULK_PORTS: BulkTable<Database['port_rollups']> = {
+  table: 'port_rollups',
+  columns: [['minute_us', 'bigint'], ['protocol', 'text'], ['port', 'integer'], ...COUNTER_COLUMNS],
+  addOnConflict: { keys: ['minute_us', 'protocol', 'port'], add: COUNTERS },
+};
+const bulkPeriod = <T extends 'host_hour_totals' | 'host_day_totals'>(
+  table: T,
+  time: keyof Database[T] & string,
+): BulkTable<Record<string, unknown>> => ({
+  table,
+  columns: [['host', 'text'], [time, 'bigint'], ...COUNTER_COLUMNS],
+  addOnConflict: { keys: ['host', time], add: COUNTERS },
+});
+const BULK_PERIODS = {
+  host_hour_totals: bulkPeriod('host_hour_totals', 'hour_us'),
+  host_day_totals: bulkPeriod('host_day_totals', 'day_us'),
+};
+
 /**
  * Adds the minute rollups `rows` (from `rollUpFlows`) to flow_rollups and their sums to the hour
  * and day totals. Run it in the transaction that inserts the flows.
  */
-export async function addRollups(trx: Kysely<Database>, rows: readonly FlowRollupRow[]): Promise<void> {
+export async function addRollups(
+  trx: Kysely<Database>,
+  rows: readonly FlowRollupRow[],
+  dialect: DialectName,
+): Promise<void> {
+  if (dialect === 'postgres') {
+    await insertUnnest(trx, BULK_MINUTES, rows.map(rollupColumnsOf));
+    for (const period of PERIODS)
+      await addPeriodTotals(trx, period, rollUpPeriods(rows, period.unitUs), dialect);
+    return;
+  }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await trx
       .insertInto('flow_rollups')
@@ -131,27 +170,35 @@ export async function addRollups(trx: Kysely<Database>, rows: readonly FlowRollu
       .onConflict((oc) => oc.columns(['minute_us', 'host', 'protocol']).doUpdateSet(addedTo('flow_rollups')))
       .execute();
   }
-  for (const period of PERIODS) await addPeriodTotals(trx, period, rollUpPeriods(rows, period.unitUs));
+  for (const period of PERIODS)
+    await addPeriodTotals(trx, period, rollUpPeriods(rows, period.unitUs), dialect);
 }
 
 /**
  * Adds the port rollups `rows` (from `rollUpPorts`) to port_rollups. Run it in the transaction that
  * inserts the flows.
  */
-export async function addPortRollups(trx: Kysely<Database>, rows: readonly PortRollupRow[]): Promise<void> {
+export async function addPortRollups(
+  trx: Kysely<Database>,
+  rows: readonly PortRollupRow[],
+  dialect: DialectName,
+): Promise<void> {
+  const columns = (r: PortRollupRow): Database['port_rollups'] => ({
+    minute_us: r.minuteUs,
+    protocol: r.protocol,
+    port: r.port,
+    packets: r.packets,
+    bytes: r.bytes,
+    flows: r.flows,
+  });
+  if (dialect === 'postgres') {
+    await insertUnnest(trx, BULK_PORTS, rows.map(columns));
+    return;
+  }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await trx
       .insertInto('port_rollups')
-      .values(
-        rows.slice(i, i + INSERT_CHUNK).map((r) => ({
-          minute_us: r.minuteUs,
-          protocol: r.protocol,
-          port: r.port,
-          packets: r.packets,
-          bytes: r.bytes,
-          flows: r.flows,
-        })),
-      )
+      .values(rows.slice(i, i + INSERT_CHUNK).map(columns))
       .onConflict((oc) => oc.columns(['minute_us', 'protocol', 'port']).doUpdateSet(addedTo('port_rollups')))
       .execute();
   }
@@ -162,7 +209,20 @@ async function addPeriodTotals(
   trx: Kysely<Database>,
   { table, time }: (typeof PERIODS)[number],
   totals: readonly PeriodTotalsRow[],
+  /** PostgreSQL takes the rows as arrays (bulk-insert.ts); absent, VALUES, which both dialects take. */
+  dialect?: DialectName,
 ): Promise<void> {
+  if (dialect === 'postgres') {
+    const rows = totals.map((t) => ({
+      host: t.host,
+      [time]: t.periodUs,
+      packets: t.packets,
+      bytes: t.bytes,
+      flows: t.flows,
+    }));
+    await insertUnnest(trx, BULK_PERIODS[table], rows);
+    return;
+  }
   for (let i = 0; i < totals.length; i += INSERT_CHUNK) {
     await trx
       .insertInto(table)

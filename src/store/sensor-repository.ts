@@ -8,6 +8,7 @@
 import type { Kysely } from 'kysely';
 import { FlowRepository, LOCAL_SENSOR, type FlowRow } from './flow-repository.js';
 import type { Database, SensorsTable } from './schema.js';
+import type { DialectName } from './store-dialect.js';
 import { ErrorCode, FlowTrackError } from '../util/errors.js';
 
 /** A sensor's name: what it is called at the hub, in subjects and in the flow list's filter. */
@@ -35,7 +36,10 @@ export function checkSensorName(name: string): string {
 }
 
 export class SensorRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   /**
    * Stores a sensor's batch of flows unless message `id` was stored before; true when stored.
@@ -50,7 +54,7 @@ export class SensorRepository {
         .returning('id')
         .executeTakeFirst();
       if (inserted === undefined) return false;
-      await new FlowRepository(trx).insertFlows(flows.map((f) => ({ ...f, sensor })));
+      await new FlowRepository(trx, this.dialect).insertFlows(flows.map((f) => ({ ...f, sensor })));
       await contact(trx, sensor, 'sensor', atMs, undefined);
       return true;
     });

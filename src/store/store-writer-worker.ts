@@ -30,6 +30,7 @@ try {
   const store = await openStore(data.location, { migrate: false });
   const writer = new StoreWriter(store.db, {
     ...data.options,
+    dialect: store.dialect,
     // The service's thread bounds the queue; rows it has posted are never turned away here.
     maxQueued: Number.MAX_SAFE_INTEGER,
     onError: (err) => reply({ type: 'error', message: err.message }),

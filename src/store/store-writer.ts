@@ -16,8 +16,11 @@ import { ErrorCode, FlowTrackError, describeError } from '../util/errors.js';
 import { AlertRepository } from './alert-repository.js';
 import { FlowRepository, type FlowRow } from './flow-repository.js';
 import type { Database } from './schema.js';
+import type { DialectName } from './store-dialect.js';
 
 export interface StoreWriterOptions {
+  /** The database's dialect: PostgreSQL takes flows as arrays (bulk-insert.ts). Default sqlite. */
+  dialect?: DialectName;
   /** Rows (flows plus alerts) waiting at most; more are dropped and counted. Default 100 000. */
   maxQueued?: number;
   /**
@@ -97,11 +100,13 @@ export class StoreWriter implements IngestWriter {
   private failuresInRow = 0;
   private retryAt = 0;
   private readonly intervalMs: number;
+  private readonly dialect: DialectName;
 
   constructor(
     private readonly db: Kysely<Database>,
     options: StoreWriterOptions = {},
   ) {
+    this.dialect = options.dialect ?? 'sqlite';
     this.maxQueued = options.maxQueued ?? 100_000;
     this.batchSize = options.batchSize ?? 500;
     this.maxAttempts = options.maxAttempts ?? 10;
@@ -231,7 +236,7 @@ export class StoreWriter implements IngestWriter {
       for (const queued of alerts) this.alerts.delete(queued.alert.id);
       try {
         await this.db.transaction().execute(async (trx) => {
-          await new FlowRepository(trx).insertFlows(flows);
+          await new FlowRepository(trx, this.dialect).insertFlows(flows);
           const alertRepository = new AlertRepository(trx);
           for (const queued of alerts) await alertRepository.upsertAlerts([queued.alert], queued.at);
         });
