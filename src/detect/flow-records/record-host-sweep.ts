@@ -14,20 +14,17 @@
  * times. Allocates nothing per record itself (FirstContactTable.probeKey boxes its time argument).
  */
 
-import type { AlertReport, Severity } from '../../alerts/alert.js';
 import type { AlertTracker } from '../../alerts/alert-tracker.js';
 import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
-import { formatIp, formatIpv4, isGroupAddress } from '../../util/ip-address.js';
+import { isGroupAddress } from '../../util/ip-address.js';
 import { mix32 } from '../../util/hash.js';
-import type { HostSweepOptions } from '../host-sweep/host-sweep.js';
+import { hostSweepReport, Service, type HostSweepOptions } from '../host-sweep/host-sweep.js';
 import { FirstContactTable } from '../port-scan/first-contact-table.js';
-import { countText, secondsText } from '../port-scan/scan-text.js';
 import { answerHash, serviceOf, type AnswerMemory } from './answer-memory.js';
 import { answersProbe, recordProbeKind } from './record-port-scan.js';
 import { fromServerPort, sampleOfRecord, type RecordView } from './record-view.js';
 
 /** The swept service, kept in the key's version word beside the IP version. */
-const Service = { TCP: 1, UDP: 2, ICMP_ECHO: 3 } as const;
 const REPORT_EVERY_MICROS = 1_000_000;
 
 /**
@@ -42,7 +39,6 @@ function hostTarget(version: number, a: Uint32Array): number {
 
 export class RecordHostSweep {
   private readonly table: FirstContactTable;
-  private readonly words = new Uint32Array(4);
 
   constructor(
     private readonly options: HostSweepOptions,
@@ -132,48 +128,7 @@ export class RecordHostSweep {
   /** The report reads as host-sweep.ts's (same type, severity, summary, thresholds). */
   private report(slot: number, at: number, v: RecordView | null): void {
     const t = this.table;
-    const o = this.options;
-    const keys = t.keys;
-    const k0 = keys.keyWord(slot, 0);
-    const version = (k0 >>> 16) & 0xf;
-    const service = k0 >>> 20;
-    const port = k0 & 0xffff;
-    const w = this.words;
-    for (let i = 0; i < 4; i++) w[i] = keys.keyWord(slot, i + 1);
-    const src = formatIp(version, w, 0);
-    const hosts = t.estimate(slot);
-    const answered = t.answered(slot);
-    const subnet =
-      version === 4 && t.sameNet(slot) === 1
-        ? `${formatIpv4((t.firstTarget(slot) & 0xffffff00) >>> 0)}/24`
-        : null;
-    const what =
-      service === Service.TCP
-        ? `TCP port ${port}`
-        : service === Service.UDP
-          ? `UDP port ${port}`
-          : 'ICMP echo (ping)';
-    const severity: Severity = hosts >= o.highHosts ? 'high' : hosts >= o.mediumHosts ? 'medium' : 'low';
-    const report: AlertReport = {
-      type: 'host_sweep',
-      severity,
-      src,
-      dst: subnet,
-      at,
-      startedAt: t.firstTs(slot),
-      counters: { hosts, probes: t.probes(slot), answered },
-      summary:
-        `${src} swept ${countText(hosts, t.isExact(slot))} hosts${subnet ? ` of ${subnet}` : ''} with ${what} ` +
-        `in ${secondsText(at - t.firstTs(slot))} s (${answered.toLocaleString('en-US')} answered; seen in flow records)`,
-      thresholds: [
-        { metric: 'distinct_hosts', value: hosts, threshold: o.minHosts },
-        {
-          metric: 'trw_log_likelihood_ratio',
-          value: Math.round(t.llr(slot) * 100) / 100,
-          threshold: Math.round(t.upper * 100) / 100,
-        },
-      ],
-    };
+    const report = hostSweepReport(t, slot, at, this.options, 'seen in flow records');
     if (v?.row && t.reportedAt(slot) === 0) report.sampleFlows = [sampleOfRecord(v.row)];
     t.markReported(slot, at);
     this.alerts.report(report);

@@ -22,13 +22,11 @@
  * (FirstContactTable.probeKey boxes its time argument: 16 bytes, as on the packet path).
  */
 
-import type { AlertReport, Severity } from '../../alerts/alert.js';
 import type { AlertTracker } from '../../alerts/alert-tracker.js';
 import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
-import { formatIp, isGroupAddress } from '../../util/ip-address.js';
+import { isGroupAddress } from '../../util/ip-address.js';
 import { FirstContactTable } from '../port-scan/first-contact-table.js';
-import { ScanKind, scanKindName, type PortScanOptions } from '../port-scan/port-scan.js';
-import { countText, secondsText } from '../port-scan/scan-text.js';
+import { portScanReport, ScanKind, type PortScanOptions } from '../port-scan/port-scan.js';
 import { answerHash, serviceOf, type AnswerMemory } from './answer-memory.js';
 import { fromServerPort, sampleOfRecord, type RecordView } from './record-view.js';
 
@@ -49,14 +47,6 @@ const REPORT_EVERY_MICROS = 1_000_000;
 
 const FLAG_MASK = TcpFlag.FIN | TcpFlag.SYN | TcpFlag.RST | TcpFlag.PSH | TcpFlag.ACK | TcpFlag.URG;
 const XMAS = TcpFlag.FIN | TcpFlag.PSH | TcpFlag.URG;
-const TCP_KINDS =
-  ScanKind.SYN |
-  ScanKind.CONNECT |
-  ScanKind.FIN |
-  ScanKind.NULL |
-  ScanKind.XMAS |
-  ScanKind.ACK |
-  ScanKind.OTHER_TCP;
 
 /** The scan kind of a TCP record that completed no connection, 0 when it is no probe. */
 export function recordProbeKind(flags: number, packets: number, bytes: number): number {
@@ -85,7 +75,6 @@ export function answersProbe(flags: number): boolean {
 
 export class RecordPortScan {
   private readonly table: FirstContactTable;
-  private readonly words = new Uint32Array(8);
 
   constructor(
     private readonly options: PortScanOptions,
@@ -183,46 +172,7 @@ export class RecordPortScan {
   /** The report reads as port-scan.ts's (same type, severity, summary, thresholds). */
   private report(slot: number, at: number, v: RecordView | null): void {
     const t = this.table;
-    const o = this.options;
-    const keys = t.keys;
-    const version = keys.keyWord(slot, 0) >>> 16;
-    const w = this.words;
-    for (let i = 0; i < 8; i++) w[i] = keys.keyWord(slot, i + 1);
-    const src = formatIp(version, w, 0);
-    const dst = formatIp(version, w, 4);
-    const ports = t.estimate(slot);
-    const kinds = t.kinds(slot);
-    const answered = t.answered(slot);
-    const what =
-      kinds === ScanKind.IP_PROTOCOL
-        ? 'IP protocols'
-        : kinds & TCP_KINDS && kinds & ScanKind.UDP
-          ? 'TCP and UDP ports'
-          : kinds & ScanKind.UDP
-            ? 'UDP ports'
-            : 'TCP ports';
-    const answerWord = kinds & (ScanKind.SYN | ScanKind.CONNECT | ScanKind.UDP) ? 'open' : 'answered';
-    const severity: Severity = ports >= o.highPorts ? 'high' : ports >= o.mediumPorts ? 'medium' : 'low';
-    const report: AlertReport = {
-      type: 'port_scan',
-      severity,
-      src,
-      dst,
-      at,
-      startedAt: t.firstTs(slot),
-      counters: { ports, probes: t.probes(slot), answered },
-      summary:
-        `${src} probed ${countText(ports, t.isExact(slot))} ${what} on ${dst} in ${secondsText(at - t.firstTs(slot))} s ` +
-        `(${scanKindName(kinds)}; ${answered.toLocaleString('en-US')} ${answerWord}; seen in flow records)`,
-      thresholds: [
-        { metric: 'distinct_ports', value: ports, threshold: o.minPorts },
-        {
-          metric: 'trw_log_likelihood_ratio',
-          value: Math.round(t.llr(slot) * 100) / 100,
-          threshold: Math.round(t.upper * 100) / 100,
-        },
-      ],
-    };
+    const report = portScanReport(t, slot, at, this.options, 'seen in flow records');
     if (v?.row && t.reportedAt(slot) === 0) report.sampleFlows = [sampleOfRecord(v.row)];
     t.markReported(slot, at);
     this.alerts.report(report);

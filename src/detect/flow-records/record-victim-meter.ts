@@ -26,6 +26,7 @@ import type { FlowRow } from '../../store/flow-repository.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { RecordView } from './record-view.js';
 import { mix32 } from '../../util/hash.js';
+import { bitmapDistinct, hllAdd, hllEstimate, HLL_REGISTERS } from '../volume-flood/victim-sketches.js';
 import { KeyTable } from '../key-table.js';
 
 /**
@@ -34,10 +35,6 @@ import { KeyTable } from '../key-table.js';
  */
 export const BUCKETS = 256;
 const BUCKET_MASK = BUCKETS - 1;
-const HLL_REGISTERS = 128;
-const HLL_BITS = 7;
-const HLL_ALPHA = 0.7213 / (1 + 1.079 / HLL_REGISTERS);
-const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
 const TOP = 8;
 
 export class RecordVictimMeter {
@@ -241,10 +238,7 @@ export class RecordVictimMeter {
     const s1 = src[1]!;
     const s2 = src[2]!;
     const s3 = src[3]!;
-    const h = mix32(mix32(mix32(mix32(s0 ^ 0x9e3779b9) ^ s1) ^ s2) ^ s3);
-    const reg = slot * HLL_REGISTERS + (h >>> (32 - HLL_BITS));
-    const rank = Math.clz32((h << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1;
-    if (rank > this.hll[reg]!) this.hll[reg] = rank;
+    hllAdd(this.hll, slot, s0, s1, s2, s3);
 
     const base = slot * TOP;
     const addr = this.topAddr;
@@ -296,25 +290,12 @@ export class RecordVictimMeter {
 
   /** HyperLogLog estimate of the distinct sources since the attack began. */
   distinctSources(slot: number): number {
-    const base = slot * HLL_REGISTERS;
-    let sum = 0;
-    let zeros = 0;
-    for (let i = base; i < base + HLL_REGISTERS; i++) {
-      const r = this.hll[i]!;
-      sum += POW2_NEG[r]!;
-      if (r === 0) zeros++;
-    }
-    const m = HLL_REGISTERS;
-    const estimate = (HLL_ALPHA * m * m) / sum;
-    if (estimate <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
-    return Math.round(estimate);
+    return hllEstimate(this.hll, slot);
   }
 
   /** Distinct ports estimated from the 64-bit bitmap (linear counting; saturates near 200). */
   distinctPorts(slot: number): number {
-    const set = popcount(this.portBits[slot << 1]!) + popcount(this.portBits[(slot << 1) + 1]!);
-    if (set >= 64) return 64 * Math.log(64);
-    return Math.round(64 * Math.log(64 / (64 - set)));
+    return bitmapDistinct(this.portBits[slot << 1]!, this.portBits[(slot << 1) + 1]!);
   }
 
   /** The heaviest source's counter index (its guaranteed packets are the largest), -1 when none. */
@@ -387,10 +368,4 @@ export class RecordVictimMeter {
     this.topAddr.fill(0, slot * TOP * 4, (slot + 1) * TOP * 4);
     this.topVersion.fill(0, slot * TOP, (slot + 1) * TOP);
   }
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }

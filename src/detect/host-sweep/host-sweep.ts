@@ -50,7 +50,7 @@ export interface HostSweepOptions {
 }
 
 /** The swept service, kept in the key's version word beside the IP version. */
-const Service = { TCP: 1, UDP: 2, ICMP_ECHO: 3, ARP: 4 } as const;
+export const Service = { TCP: 1, UDP: 2, ICMP_ECHO: 3, ARP: 4 } as const;
 
 const REPORT_EVERY_MICROS = 1_000_000;
 /**
@@ -71,7 +71,6 @@ export class HostSweepDetector implements Detector {
   readonly name = 'host_sweep';
   private readonly table: FirstContactTable;
   private readonly arpAddress = new Uint32Array(4);
-  private readonly words = new Uint32Array(4);
   /** ARP keys whose walk said "scanner", judged again at `pendingDue` (see ARP_GRACE_MICROS). */
   private readonly pendingSlot = new Int32Array(MAX_PENDING);
   private readonly pendingDue = new Float64Array(MAX_PENDING);
@@ -255,53 +254,70 @@ export class HostSweepDetector implements Detector {
 
   private report(slot: number, at: number, event: PacketEvent | null): void {
     const t = this.table;
-    const o = this.options;
-    const keys = t.keys;
-    const k0 = keys.keyWord(slot, 0);
-    const version = (k0 >>> 16) & 0xf;
-    const service = k0 >>> 20;
-    const port = k0 & 0xffff;
-    const w = this.words;
-    for (let i = 0; i < 4; i++) w[i] = keys.keyWord(slot, i + 1);
-    const src = formatIp(version, w, 0);
-    const hosts = t.estimate(slot);
-    const answered = t.answered(slot);
-    const subnet =
-      version === 4 && t.sameNet(slot) === 1
-        ? `${formatIpv4((t.firstTarget(slot) & 0xffffff00) >>> 0)}/24`
-        : null;
-    const what =
-      service === Service.TCP
-        ? `TCP port ${port}`
-        : service === Service.UDP
-          ? `UDP port ${port}`
-          : service === Service.ICMP_ECHO
-            ? 'ICMP echo (ping)'
-            : 'ARP';
-    const severity: Severity = hosts >= o.highHosts ? 'high' : hosts >= o.mediumHosts ? 'medium' : 'low';
-    const report: AlertReport = {
-      type: 'host_sweep',
-      severity,
-      src,
-      dst: subnet,
-      at,
-      startedAt: t.firstTs(slot),
-      counters: { hosts, probes: t.probes(slot), answered },
-      summary: `${src} swept ${countText(hosts, t.isExact(slot))} hosts${subnet ? ` of ${subnet}` : ''} with ${what} in ${secondsText(at - t.firstTs(slot))} s (${answered.toLocaleString('en-US')} answered)`,
-      thresholds: [
-        { metric: 'distinct_hosts', value: hosts, threshold: o.minHosts },
-        {
-          metric: 'trw_log_likelihood_ratio',
-          value: Math.round(t.llr(slot) * 100) / 100,
-          threshold: Math.round(t.upper * 100) / 100,
-        },
-      ],
-    };
+    const report = hostSweepReport(t, slot, at, this.options);
     if (event && event.slot >= 0 && t.reportedAt(slot) === 0)
       report.sampleFlows = [sampleFlowOf(event.flows, event.slot)];
     t.markReported(slot, at);
     this.alerts.report(report);
   }
+}
+
+/** Scratch for the source address of a report's key. */
+const reportWords = new Uint32Array(4);
+
+/**
+ * The host_sweep report of `slot` of `t` at `at`: type, severity, summary and thresholds, worded
+ * the same for the packet detector and the flow-record one (record-host-sweep.ts), which passes
+ * `via` ("seen in flow records") to end the summary's parenthesis. The caller adds sample flows.
+ */
+export function hostSweepReport(
+  t: FirstContactTable,
+  slot: number,
+  at: number,
+  o: HostSweepOptions,
+  via?: string,
+): AlertReport {
+  const keys = t.keys;
+  const k0 = keys.keyWord(slot, 0);
+  const version = (k0 >>> 16) & 0xf;
+  const service = k0 >>> 20;
+  const port = k0 & 0xffff;
+  for (let i = 0; i < 4; i++) reportWords[i] = keys.keyWord(slot, i + 1);
+  const src = formatIp(version, reportWords, 0);
+  const hosts = t.estimate(slot);
+  const answered = t.answered(slot);
+  const subnet =
+    version === 4 && t.sameNet(slot) === 1
+      ? `${formatIpv4((t.firstTarget(slot) & 0xffffff00) >>> 0)}/24`
+      : null;
+  const what =
+    service === Service.TCP
+      ? `TCP port ${port}`
+      : service === Service.UDP
+        ? `UDP port ${port}`
+        : service === Service.ICMP_ECHO
+          ? 'ICMP echo (ping)'
+          : 'ARP';
+  const severity: Severity = hosts >= o.highHosts ? 'high' : hosts >= o.mediumHosts ? 'medium' : 'low';
+  const note = via === undefined ? '' : `; ${via}`;
+  return {
+    type: 'host_sweep',
+    severity,
+    src,
+    dst: subnet,
+    at,
+    startedAt: t.firstTs(slot),
+    counters: { hosts, probes: t.probes(slot), answered },
+    summary: `${src} swept ${countText(hosts, t.isExact(slot))} hosts${subnet ? ` of ${subnet}` : ''} with ${what} in ${secondsText(at - t.firstTs(slot))} s (${answered.toLocaleString('en-US')} answered${note})`,
+    thresholds: [
+      { metric: 'distinct_hosts', value: hosts, threshold: o.minHosts },
+      {
+        metric: 'trw_log_likelihood_ratio',
+        value: Math.round(t.llr(slot) * 100) / 100,
+        threshold: Math.round(t.upper * 100) / 100,
+      },
+    ],
+  };
 }
 
 export const hostSweepFactory: DetectorFactory<HostSweepOptions> = {

@@ -122,7 +122,6 @@ function tcpProbeKind(flags: number): number {
 export class PortScanDetector implements Detector {
   readonly name = 'port_scan';
   private readonly table: FirstContactTable;
-  private readonly words = new Uint32Array(8);
   /** Protocol-unreachable answers seen: each stands for a distinct probed protocol. */
   private unreachables = 0;
   /**
@@ -250,49 +249,66 @@ export class PortScanDetector implements Detector {
 
   private report(slot: number, at: number, event: PacketEvent | null): void {
     const t = this.table;
-    const o = this.options;
-    const keys = t.keys;
-    const version = keys.keyWord(slot, 0) >>> 16;
-    const w = this.words;
-    for (let i = 0; i < 8; i++) w[i] = keys.keyWord(slot, i + 1);
-    const src = formatIp(version, w, 0);
-    const dst = formatIp(version, w, 4);
-    const ports = t.estimate(slot);
-    const kinds = t.kinds(slot);
-    const answered = t.answered(slot);
-    const what =
-      kinds === ScanKind.IP_PROTOCOL
-        ? 'IP protocols'
-        : kinds & TCP_KINDS && kinds & ScanKind.UDP
-          ? 'TCP and UDP ports'
-          : kinds & ScanKind.UDP
-            ? 'UDP ports'
-            : 'TCP ports';
-    const answerWord = kinds & (ScanKind.SYN | ScanKind.CONNECT | ScanKind.UDP) ? 'open' : 'answered';
-    const seconds = secondsText(at - t.firstTs(slot));
-    const severity: Severity = ports >= o.highPorts ? 'high' : ports >= o.mediumPorts ? 'medium' : 'low';
-    const report: AlertReport = {
-      type: 'port_scan',
-      severity,
-      src,
-      dst,
-      at,
-      startedAt: t.firstTs(slot),
-      counters: { ports, probes: t.probes(slot), answered },
-      summary: `${src} probed ${countText(ports, t.isExact(slot))} ${what} on ${dst} in ${seconds} s (${scanKindName(kinds)}; ${answered.toLocaleString('en-US')} ${answerWord})`,
-      thresholds: [
-        { metric: 'distinct_ports', value: ports, threshold: o.minPorts },
-        {
-          metric: 'trw_log_likelihood_ratio',
-          value: Math.round(t.llr(slot) * 100) / 100,
-          threshold: Math.round(t.upper * 100) / 100,
-        },
-      ],
-    };
+    const report = portScanReport(t, slot, at, this.options);
     if (event && t.reportedAt(slot) === 0) report.sampleFlows = [sampleFlowOf(event.flows, event.slot)];
     t.markReported(slot, at);
     this.alerts.report(report);
   }
+}
+
+/** Scratch for the addresses of a report's key. */
+const reportWords = new Uint32Array(8);
+
+/**
+ * The port_scan report of `slot` of `t` at `at`: type, severity, summary and thresholds, worded
+ * the same for the packet detector and the flow-record one (record-port-scan.ts), which passes
+ * `via` ("seen in flow records") to end the summary's parenthesis. The caller adds sample flows.
+ */
+export function portScanReport(
+  t: FirstContactTable,
+  slot: number,
+  at: number,
+  o: PortScanOptions,
+  via?: string,
+): AlertReport {
+  const keys = t.keys;
+  const version = keys.keyWord(slot, 0) >>> 16;
+  for (let i = 0; i < 8; i++) reportWords[i] = keys.keyWord(slot, i + 1);
+  const src = formatIp(version, reportWords, 0);
+  const dst = formatIp(version, reportWords, 4);
+  const ports = t.estimate(slot);
+  const kinds = t.kinds(slot);
+  const answered = t.answered(slot);
+  const what =
+    kinds === ScanKind.IP_PROTOCOL
+      ? 'IP protocols'
+      : kinds & TCP_KINDS && kinds & ScanKind.UDP
+        ? 'TCP and UDP ports'
+        : kinds & ScanKind.UDP
+          ? 'UDP ports'
+          : 'TCP ports';
+  const answerWord = kinds & (ScanKind.SYN | ScanKind.CONNECT | ScanKind.UDP) ? 'open' : 'answered';
+  const seconds = secondsText(at - t.firstTs(slot));
+  const severity: Severity = ports >= o.highPorts ? 'high' : ports >= o.mediumPorts ? 'medium' : 'low';
+  const note = via === undefined ? '' : `; ${via}`;
+  return {
+    type: 'port_scan',
+    severity,
+    src,
+    dst,
+    at,
+    startedAt: t.firstTs(slot),
+    counters: { ports, probes: t.probes(slot), answered },
+    summary: `${src} probed ${countText(ports, t.isExact(slot))} ${what} on ${dst} in ${seconds} s (${scanKindName(kinds)}; ${answered.toLocaleString('en-US')} ${answerWord}${note})`,
+    thresholds: [
+      { metric: 'distinct_ports', value: ports, threshold: o.minPorts },
+      {
+        metric: 'trw_log_likelihood_ratio',
+        value: Math.round(t.llr(slot) * 100) / 100,
+        threshold: Math.round(t.upper * 100) / 100,
+      },
+    ],
+  };
 }
 
 /** True when the packet was sent by the flow's client (A) when `client`, else by its server (B). */

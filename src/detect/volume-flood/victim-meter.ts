@@ -27,20 +27,14 @@ import type { FlowTable } from '../../flows/flow-table.js';
 import { formatIp } from '../../util/ip-address.js';
 import { KeyTable } from '../key-table.js';
 import { mix32 } from '../../util/hash.js';
+import { bitmapDistinct, hllAdd, hllEstimate, HLL_REGISTERS } from './victim-sketches.js';
 
-const HLL_REGISTERS = 128;
-const HLL_BITS = 7;
-/** alpha_m for m = 128 (Flajolet et al. 2007, figure 3). */
-const HLL_ALPHA = 0.7213 / (1 + 1.079 / HLL_REGISTERS);
 const TOP = 8;
 /**
  * An attack that pauses and resumes within this long keeps its totals: the alert tracker's default
  * merge gap (alert-tracker.ts), so the merged alert's counters are the whole attack's.
  */
 const RESUME_MICROS = 300_000_000;
-
-/** 2^-r for the HLL harmonic mean, precomputed. */
-const POW2_NEG = Float64Array.from({ length: 34 }, (_, r) => 2 ** -r);
 
 export interface VictimMeterOptions {
   /** Victims tracked at once (LRU beyond that). */
@@ -352,11 +346,7 @@ export class VictimMeter {
     const s1 = src[1]!;
     const s2 = src[2]!;
     const s3 = src[3]!;
-    // HyperLogLog: the top 7 bits pick the register, the rank is the leading zeros of the rest.
-    const h = mix32(mix32(mix32(mix32(s0 ^ 0x9e3779b9) ^ s1) ^ s2) ^ s3);
-    const reg = slot * HLL_REGISTERS + (h >>> (32 - HLL_BITS));
-    const rank = Math.clz32((h << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1;
-    if (rank > this.hll[reg]!) this.hll[reg] = rank;
+    hllAdd(this.hll, slot, s0, s1, s2, s3);
 
     // Space-Saving.
     const base = slot * TOP;
@@ -423,25 +413,12 @@ export class VictimMeter {
 
   /** HyperLogLog estimate of the distinct sources since the attack began. */
   distinctSources(slot: number): number {
-    const base = slot * HLL_REGISTERS;
-    let sum = 0;
-    let zeros = 0;
-    for (let i = base; i < base + HLL_REGISTERS; i++) {
-      const r = this.hll[i]!;
-      sum += POW2_NEG[r]!;
-      if (r === 0) zeros++;
-    }
-    const m = HLL_REGISTERS;
-    const estimate = (HLL_ALPHA * m * m) / sum;
-    if (estimate <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
-    return Math.round(estimate);
+    return hllEstimate(this.hll, slot);
   }
 
   /** Distinct ports estimated from the 64-bit bitmap (linear counting; saturates near 200). */
   distinctPorts(slot: number): number {
-    const set = popcount(this.portBits[slot << 1]!) + popcount(this.portBits[(slot << 1) + 1]!);
-    if (set >= 64) return 64 * Math.log(64);
-    return Math.round(64 * Math.log(64 / (64 - set)));
+    return bitmapDistinct(this.portBits[slot << 1]!, this.portBits[(slot << 1) + 1]!);
   }
 
   /** The heaviest source's guaranteed packets (a lower bound of its true count). */
@@ -530,12 +507,6 @@ export class VictimMeter {
     this.topError.fill(0, slot * TOP, (slot + 1) * TOP);
     this.topAddr.fill(0, slot * TOP * 4, (slot + 1) * TOP * 4);
   }
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** The flow in `flowSlot` as a sample (reports only), or null when it is gone. */
