@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createUser } from '@nats-io/nkeys';
-import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Alert } from '../src/alerts/alert.js';
@@ -360,7 +360,10 @@ describeUnlessMissing(
       );
       for (const sensor of sensors) expect(sensor.stats().bufferedBytes).toBeGreaterThan(5 * 100 * 200);
       // The hub cannot publish a block order meanwhile, and says why.
-      await expect(hubA.publishBlock(blockOrder('block', '203.0.113.9'))).rejects.toThrow(/the bus is down/);
+      await expect(hubA.publishBlock(blockOrder('block', '203.0.113.9'))).rejects.toMatchObject({
+        code: 'BUS_ERROR',
+        message: expect.stringMatching(/the bus is down/) as unknown,
+      });
       // Hub A stops while the server is down; hub B takes over its durable consumer.
       await closeLink(hubA);
 
@@ -505,6 +508,9 @@ describeUnlessMissing(
       const jsm = await jetstreamManager(await adminConnection());
       const stream = await jsm.streams.info(busNames(prefix).blocksStream);
       expect(stream.state.messages).toBe(1);
+      // A retired sensor's consumer is the server's to delete after 30 days without it.
+      const consumer = await jsm.consumers.info(busNames(prefix).blocksStream, 'sensor-s4');
+      expect(consumer.config.inactive_threshold).toBe(nanos(30 * 86_400_000));
       // An order for an address that is not one never leaves the hub.
       await expect(hub.publishBlock(blockOrder('block', '203.0.113.300'))).rejects.toThrow(
         /not an IP address/,

@@ -16,6 +16,7 @@ const STATUS: Record<ErrorCode, number> = {
   IO_ERROR: 500,
   BAD_OPTION: 400,
   BAD_CONFIG: 500,
+  BUS_ERROR: 503,
   STORE_ERROR: 503,
   BAD_BACKUP: 400,
   BAD_REQUEST: 400,

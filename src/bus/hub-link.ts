@@ -130,7 +130,8 @@ export class HubLink {
    * Publishes a block order for every sensor (the latest order per address is what the stream
    * keeps). `order.id` must be new for each order: it is the de-duplication key, so a second
    * order with an id seen in the last 10 minutes is dropped as a repeat. Rejects with a
-   * FlowTrackError when the order is malformed, the bus is down or the stream did not take it.
+   * FlowTrackError (BAD_REQUEST, BUS_ERROR) when the order is malformed, the bus is down or the
+   * stream did not take it.
    */
   async publishBlock(order: BlockOrder): Promise<void> {
     const checked = blockOrderSchema.safeParse(order);
@@ -144,7 +145,7 @@ export class HubLink {
     const nc = this.connection.current;
     if (nc === null) {
       throw new FlowTrackError(
-        ErrorCode.IO_ERROR,
+        ErrorCode.BUS_ERROR,
         `the block order for ${order.address} was not sent: the bus is down (${this.connection.lastError ?? 'not connected yet'})`,
       );
     }
@@ -155,7 +156,7 @@ export class HubLink {
       });
     } catch (err) {
       throw new FlowTrackError(
-        ErrorCode.IO_ERROR,
+        ErrorCode.BUS_ERROR,
         `the block order for ${order.address} was not sent: ${describeBusError(err, subject)}`,
         { cause: err },
       );

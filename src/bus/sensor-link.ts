@@ -78,6 +78,8 @@ export interface SensorLinkStats {
 /** Bodies stay well under NATS's default max_payload (1 MiB); larger batches are split. */
 const MAX_BODY_BYTES = 512 << 10;
 const PUBLISH_TIMEOUT_MS = 5000;
+/** The server deletes a sensor's block consumer after this long without the sensor (30 days). */
+const SENSOR_CONSUMER_IDLE_MS = 30 * 86_400_000;
 const KIND_FLOWS = 0x66; // 'f'
 const KIND_ALERTS = 0x61; // 'a'
 
@@ -369,6 +371,8 @@ export class SensorLink {
           filter_subject: this.names.blocksFilter,
           ack_wait: nanos(60_000),
           max_ack_pending: 64,
+          // A retired sensor's consumer goes by itself; one back later gets the orders in force again.
+          inactive_threshold: nanos(SENSOR_CONSUMER_IDLE_MS),
         });
         const consumer = await this.jetstreamOf(nc).consumers.get(this.names.blocksStream, durable);
         failures = 0;

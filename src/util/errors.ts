@@ -15,6 +15,8 @@ export const ErrorCode = {
   BAD_OPTION: 'BAD_OPTION',
   /** The service configuration (file or environment) is invalid: the message lists every bad key. */
   BAD_CONFIG: 'BAD_CONFIG',
+  /** The message bus (NATS JetStream) is down or refused a message: a hub's or a sensor's link. */
+  BUS_ERROR: 'BUS_ERROR',
   /** The database could not be opened, migrated or written. */
   STORE_ERROR: 'STORE_ERROR',
   /** A backup file is corrupt, truncated, of another schema version or not a FlowTrack backup. */
