@@ -8,7 +8,8 @@
  * firewall page and the audit log, makes and restores a backup, and scans this host's loopback
  * (ports 1-1024 and those of the machine's database and cache services) to show the Scanner's
  * list and report. A viewer sees no admin control (nor the New scan form, nor Close port), and
- * the API refuses them anyway. Every page is saved as a screenshot in test-results/screenshots.
+ * the API refuses them anyway. softflowd exports the capture as IPFIX to the server's collector:
+ * the Sensors page lists the exporter in contact, and its name opens the flows it sent. Every page is saved as a screenshot in test-results/screenshots.
  */
 
 import { once } from 'node:events';
@@ -23,11 +24,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GOOD_PASSWORD } from './helpers/api-server.js';
 import { writeAttackReplay } from './helpers/attack-replay.js';
 import { corpusAvailable, corpusDir, corpusPath, repoRoot } from './helpers/corpus.js';
+import { run } from './helpers/netns.js';
 import { apiClient, cliEnv, startServe, stopAllServes, type ServeProcess } from './helpers/serve-process.js';
 import { describeUnlessMissing, hasTool } from './helpers/system-tools.js';
 
 const ATTACK = 'Pcaphunt/attacks/ps-tcp_syn.pcap';
 const ATTACKER = '10.0.0.140';
+/** softflowd on this host, exporting to the server's collector. */
+const EXPORTER = 'exporter:127.0.0.1';
 /**
  * Packets a second that only the scan reaches: the quiet traffic is 24 to 29 a second, the scan
  * up to 800 (fewer in its first second, which may start late in a second).
@@ -40,12 +44,13 @@ const CHROMIUM = process.env.FLOWTRACK_CHROMIUM ?? '/usr/bin/chromium';
 
 const missing = [
   ...(hasTool(CHROMIUM) ? [] : [`Chromium at ${CHROMIUM}`]),
+  ...(hasTool('softflowd') ? [] : ['softflowd']),
   ...(corpusAvailable ? [] : [`the capture corpus at ${corpusDir}`]),
 ];
 
 describeUnlessMissing(
   missing.length === 0 ? null : missing.join(', '),
-  'run scripts/setup.sh --test (Debian package chromium) and put ../shared/pcaps beside the checkout',
+  'run scripts/setup.sh --test (Debian packages chromium, softflowd) and put ../shared/pcaps beside the checkout',
   'the dashboard in Chromium against flowtrack serve --replay of a port scan',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowtrack-e2e-'));
@@ -92,6 +97,9 @@ describeUnlessMissing(
         FLOWTRACK_SERVER_PORT: '0',
         FLOWTRACK_BACKUP_INTERVAL_HOURS: '0',
         FLOWTRACK_RATE_LIMIT_PER_MINUTE: '100000',
+        FLOWTRACK_COLLECTOR_ENABLED: 'true',
+        FLOWTRACK_COLLECTOR_LISTEN: '127.0.0.1:0',
+        FLOWTRACK_COLLECTOR_EXPORTERS: '127.0.0.1',
       });
       server = await startServe(['--replay', capture, '--speed', '1'], env);
       api = apiClient(server.url);
@@ -492,6 +500,37 @@ describeUnlessMissing(
         api('POST', '/api/scans', { token, body: { targets: ['127.0.0.1'] } }),
       ]);
       expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
+    });
+
+    it('lists a NetFlow exporter on the Sensors page, in contact, and shows its flows behind its name', async () => {
+      const token = await adminToken();
+      const answer = await api('GET', '/api/sensors', { token });
+      const listen = (answer.body as { collector: { listen: string } | null }).collector?.listen ?? '';
+      const port = Number(listen.split(':').pop());
+      expect(port, listen).toBeGreaterThan(0);
+      // A real exporter: softflowd reads the attack capture and sends its flows as IPFIX.
+      await run('softflowd', ['-r', corpusPath(ATTACK), '-n', `127.0.0.1:${port}`, '-v', '10', '-d'], {
+        timeoutSeconds: 60,
+      });
+      await page.goto(`${server.url}/sensors`);
+      await page.getByRole('heading', { name: 'Sensors', level: 1 }).waitFor();
+      const row = page.getByRole('table', { name: 'Sensors' }).getByRole('row').filter({ hasText: EXPORTER });
+      // The server notes an exporter's contact every few seconds; the page refreshes every 5 s.
+      await row.waitFor({ timeout: 20_000 });
+      await expect(row.textContent()).resolves.toContain('in contact');
+      await expect(row.textContent()).resolves.toContain('NetFlow/IPFIX exporter');
+      await shot('sensors');
+      await row.getByRole('link', { name: EXPORTER }).click();
+      await page.waitForURL(/\/flows\?sensor=exporter/);
+      const flows = page.getByRole('table', { name: 'Flows' });
+      await flows.getByRole('row').nth(1).waitFor();
+      // Every flow listed came from the exporter, as its Sensor column says.
+      const sensorColumn = await flows
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.textContent ?? ''));
+      expect(sensorColumn.length).toBeGreaterThan(0);
+      for (const text of sensorColumn) expect(text).toContain(EXPORTER);
+      await shot('flows-of-exporter');
     });
 
     it('saves a screenshot of every page', async () => {

@@ -105,9 +105,10 @@ export class CollectorService {
       // As bounded as the collector's own table of exporters.
       if (this.reported.size > 2 * MAX_EXPORTERS) this.reported.clear();
       this.reported.set(exporter.address, exporter.flows + exporter.datagrams);
-      const { address, ...counts } = exporter;
+      // The last datagram's time is the contact itself, not one of the counts.
+      const { address, lastSeenMs, ...counts } = exporter;
       store.sensors
-        .recordContact(`exporter:${address}`, 'exporter', exporter.lastSeenMs, counts)
+        .recordContact(`exporter:${address}`, 'exporter', lastSeenMs, counts)
         .catch((err: unknown) =>
           logger.error({ exporter: address, err: describeError(err) }, 'exporter contact not stored'),
         );

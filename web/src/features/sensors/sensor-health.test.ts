@@ -110,7 +110,13 @@ describe("a sensor's report", () => {
 describe("an exporter's counts", () => {
   it('lists the known counts first, then any other number under its spaced name', () => {
     expect(
-      readExporterCounts({ templatesMissing: 2, records: 900, datagrams: 30, lastAddress: '192.0.2.1' }),
+      readExporterCounts({
+        templatesMissing: 2,
+        records: 900,
+        datagrams: 30,
+        lastAddress: '192.0.2.1',
+        lastSeenMs: 1_795_395_643_354,
+      }),
     ).toEqual([
       { key: 'datagrams', label: 'datagrams', value: 30 },
       { key: 'records', label: 'records', value: 900 },

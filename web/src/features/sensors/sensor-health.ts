@@ -83,14 +83,17 @@ export function interfacesLeftOut(health: unknown): number {
 /**
  * An exporter's counts (datagrams, records, ...): every number at the top of its report, the
  * known ones first in a fixed order, so a newer collector's extra counts show up as they are named.
+ * Times (`lastSeenMs`, `...At`) are not counts and are left out: the Last contact column has them.
  */
+const TIME_KEY = /(Ms|Us|At)$/;
+
 export function readExporterCounts(health: unknown): ExporterCount[] {
   if (!isRecord(health)) return [];
   const known = Object.keys(EXPORTER_LABELS);
   const keys = [
     ...known.filter((key) => key in health),
     ...Object.keys(health)
-      .filter((key) => !(key in EXPORTER_LABELS))
+      .filter((key) => !(key in EXPORTER_LABELS) && !TIME_KEY.test(key))
       .sort(),
   ];
   return keys
