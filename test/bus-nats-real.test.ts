@@ -10,7 +10,7 @@
  * a test fails. Every wait is bounded.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -635,6 +635,167 @@ describeUnlessMissing(
         }
       }
     }
+  },
+);
+
+describeUnlessMissing(
+  NATS_SERVER === null ? 'nats-server' : hasTool('openssl') ? null : 'openssl',
+  "install Debian's nats-server and openssl (scripts/setup.sh --test does)",
+  'the bus over TLS (tls://), with a private certificate authority',
+  () => {
+    let root = '';
+    let tlsUrl = '';
+    let server: NatsServer | null = null;
+    const links: { close(): Promise<void> }[] = [];
+
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'flowtrack-bus-tls-'));
+      const file = (name: string): string => join(root, name);
+      const openssl = (...args: string[]): void => {
+        execFileSync('openssl', args, { stdio: 'ignore' });
+      };
+      // An authority of the test's own, and the server's certificate it signs for 127.0.0.1.
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+      openssl(
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        file('ca.key'),
+        '-out',
+        file('ca.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=flowtrack test authority',
+      );
+      openssl(
+        'req',
+        ...ec,
+        '-keyout',
+        file('server.key'),
+        '-out',
+        file('server.csr'),
+        '-subj',
+        '/CN=127.0.0.1',
+      );
+      writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        file('server.csr'),
+        '-CA',
+        file('ca.pem'),
+        '-CAkey',
+        file('ca.key'),
+        '-CAcreateserial',
+        '-out',
+        file('server.pem'),
+        '-days',
+        '1',
+        '-extfile',
+        file('san.ext'),
+      );
+      const port = await freePort();
+      tlsUrl = `tls://127.0.0.1:${port}`;
+      writeFileSync(
+        file('nats.conf'),
+        [
+          `listen: "127.0.0.1:${port}"`,
+          `tls { cert_file: "${file('server.pem')}", key_file: "${file('server.key')}" }`,
+          `jetstream { store_dir: "${file('jetstream')}", max_memory_store: 64MB, max_file_store: 256MB }`,
+        ].join('\n'),
+      );
+      server = new NatsServer(file('nats.conf'));
+      await server.start();
+    });
+
+    afterAll(async () => {
+      await Promise.all(links.splice(0).map((link) => link.close()));
+      await server?.stop();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('delivers over tls:// with bus.tlsCaFile; refuses a server the system does not trust, or one its certificate does not name, and says why', async () => {
+      const prefix = `t${randomBytes(4).toString('hex')}`;
+      const ca = join(root, 'ca.pem');
+      const stored: FlowBatch[] = [];
+      const hub = HubLink.start({
+        servers: [tlsUrl],
+        auth: { kind: 'none' },
+        tlsCaFile: ca,
+        prefix,
+        logger,
+        onFlows: (batch) => {
+          stored.push(batch);
+          return Promise.resolve();
+        },
+        onAlert: () => Promise.resolve(),
+        onHealth: () => undefined,
+        retention: { maxBytes: 64 << 20 },
+        maxBackoffMs: 1000,
+      });
+      links.push(hub);
+      running.set('tls hub', hub);
+      const sensorOptions = {
+        auth: { kind: 'none' } as const,
+        prefix,
+        logger,
+        batchFlows: 10,
+        batchMs: 100,
+        bufferMaxBytes: 16 << 20,
+        onBlock: () => Promise.resolve(),
+        maxBackoffMs: 1000,
+      };
+      const trusting = SensorLink.start({
+        ...sensorOptions,
+        servers: [tlsUrl],
+        tlsCaFile: ca,
+        sensor: 'tls1',
+        bufferDir: join(root, 'buffer-tls1'),
+      });
+      links.push(trusting);
+      running.set('tls1', trusting);
+      // The system's authorities do not know the test's: this one must not connect.
+      const doubting = SensorLink.start({
+        ...sensorOptions,
+        servers: [tlsUrl],
+        sensor: 'tls2',
+        bufferDir: join(root, 'buffer-tls2'),
+      });
+      links.push(doubting);
+      // Trusting the authority is not enough: the certificate must name the server as it was given.
+      const misnamed = SensorLink.start({
+        ...sensorOptions,
+        servers: [tlsUrl.replace('127.0.0.1', 'localhost')],
+        tlsCaFile: ca,
+        sensor: 'tls4',
+        bufferDir: join(root, 'buffer-tls4'),
+      });
+      links.push(misnamed);
+      for (let n = 0; n < 30; n++) trusting.publishFlow(flowRow(n));
+      for (let n = 0; n < 30; n++) doubting.publishFlow(flowRow(n));
+      misnamed.publishFlow(flowRow(0));
+      await waitFor('30 flows over TLS', () => stored.reduce((sum, b) => sum + b.flows.length, 0) === 30);
+      expect(new Set(stored.map((b) => b.sensor))).toEqual(new Set(['tls1']));
+      await waitFor('the untrusting sensor to say why', () => doubting.stats().lastError !== null);
+      expect(doubting.stats()).toMatchObject({ connected: false, bufferedMessages: 3 });
+      expect(doubting.stats().lastError).toMatch(/certificate/i);
+      await waitFor('the misnamed server to be refused', () => misnamed.stats().lastError !== null);
+      expect(misnamed.stats()).toMatchObject({ connected: false });
+      expect(misnamed.stats().lastError).toMatch(/localhost.*altnames|altnames.*localhost/i);
+      // A TLS authority for servers without TLS is a mistake the link names at once.
+      expect(() =>
+        SensorLink.start({
+          ...sensorOptions,
+          servers: ['nats://127.0.0.1:4222'],
+          tlsCaFile: ca,
+          sensor: 'tls3',
+          bufferDir: join(root, 'buffer-tls3'),
+        }),
+      ).toThrow(/do not use TLS: write them tls:\/\/HOST:4222/);
+    });
   },
 );
 

@@ -60,6 +60,8 @@ export interface HubLinkOptions {
   retention?: SensorsRetention;
   /** The longest wait between two attempts to connect or set up (default 5000 ms). */
   maxBackoffMs?: number;
+  /** PEM file of the authority that signed the tls:// servers' certificates (default: the system's). */
+  tlsCaFile?: string;
 }
 
 export interface HubLinkStats {
@@ -114,6 +116,7 @@ export class HubLink {
       name: `flowtrack-hub-${this.durable}`,
       logger: this.logger,
       maxBackoffMs: this.maxBackoffMs,
+      ...(options.tlsCaFile !== undefined && { tlsCaFile: options.tlsCaFile }),
     });
     this.loop = this.consumeLoop();
   }

@@ -11,6 +11,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import {
   connect,
   credsAuthenticator,
@@ -44,6 +45,11 @@ export interface BusConnectionOptions {
   logger: Logger;
   /** The longest wait between two attempts to connect (default 5000 ms). */
   maxBackoffMs?: number;
+  /**
+   * PEM file of the certificate authority that signed the servers' TLS certificates (tls://
+   * servers only); absent: the system's authorities.
+   */
+  tlsCaFile?: string;
 }
 
 /** The servers as the client takes them, and the credentials found in their URLs. */
@@ -176,6 +182,65 @@ function readSecretFile(path: string, what: string): Uint8Array {
   }
 }
 
+/**
+ * Checks a server's certificate against the names and addresses the servers were given by. The
+ * client checks it against "localhost" when a server is given by its IP address (nats.js issue
+ * 303: it upgrades the socket without a server name), which no server's certificate names.
+ * A certificate that names any of the configured servers is taken: they are one cluster.
+ */
+function identityOf(servers: ServerList): (host: string, cert: PeerCertificate) => Error | undefined {
+  const names = servers.hosts.map((hostPort) => {
+    const host = hostPort.slice(0, hostPort.lastIndexOf(':'));
+    return host.startsWith('[') ? host.slice(1, -1) : host;
+  });
+  return (_host, cert) => {
+    let first: Error | undefined;
+    for (const name of names) {
+      const problem = checkServerIdentity(name, cert);
+      if (problem === undefined) return undefined;
+      first ??= problem;
+    }
+    return first;
+  };
+}
+
+/** What the client's TLS is given (passed on to node:tls as it is, checkServerIdentity included). */
+interface BusTlsOptions {
+  ca?: string;
+  checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
+function tlsOptions(servers: ServerList, ca: string | null): BusTlsOptions {
+  return { ...(ca === null ? {} : { ca }), checkServerIdentity: identityOf(servers) };
+}
+
+/** The PEM certificates of `path`, for tls:// servers; throws BAD_OPTION or IO_ERROR saying what to do. */
+function readCaFile(path: string, servers: ServerList): string {
+  if (!servers.tls) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_OPTION,
+      `a TLS authority (${path}) is given for servers that do not use TLS: write them tls://HOST:4222`,
+    );
+  }
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FlowTrackError(
+      ErrorCode.IO_ERROR,
+      `cannot read the NATS TLS authority file ${path}: ${describeError(err)}; check the path and that this user may read it`,
+      { cause: err },
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new FlowTrackError(
+      ErrorCode.BAD_OPTION,
+      `${path} holds no PEM certificate: give the authority's certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  return pem;
+}
+
 export class BusConnection {
   private nc: NatsConnection | null = null;
   private up = false;
@@ -195,13 +260,14 @@ export class BusConnection {
     name: string,
     private readonly logger: Logger,
     private readonly maxBackoffMs: number,
+    ca: string | null,
   ) {
     this.servers = servers;
     this.connectOptions = {
       servers: servers.hosts,
       name,
       ...(authenticator === null ? {} : { authenticator }),
-      ...(servers.tls ? { tls: {} } : {}),
+      ...(servers.tls ? { tls: tlsOptions(servers, ca) } : {}),
       timeout: 5000,
       maxReconnectAttempts: -1,
       // The longer the server has been gone, the longer between attempts, up to the cap.
@@ -226,7 +292,8 @@ export class BusConnection {
         `maxBackoffMs must be at least 100, not ${maxBackoffMs}`,
       );
     }
-    return new BusConnection(servers, authenticator, shown, options.name, options.logger, maxBackoffMs);
+    const ca = options.tlsCaFile === undefined ? null : readCaFile(options.tlsCaFile, servers);
+    return new BusConnection(servers, authenticator, shown, options.name, options.logger, maxBackoffMs, ca);
   }
 
   /** True while connected to a server. */

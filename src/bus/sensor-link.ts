@@ -54,6 +54,8 @@ export interface SensorLinkOptions {
   closeTimeoutMs?: number;
   /** The longest wait between two attempts to connect or publish (default 5000 ms). */
   maxBackoffMs?: number;
+  /** PEM file of the authority that signed the tls:// servers' certificates (default: the system's). */
+  tlsCaFile?: string;
 }
 
 /** What the sensor reports about itself; the link adds its name and the buffer's figures. */
@@ -136,6 +138,7 @@ export class SensorLink {
         name: `flowtrack-sensor-${options.sensor}`,
         logger: this.logger,
         maxBackoffMs: this.maxBackoffMs,
+        ...(options.tlsCaFile !== undefined && { tlsCaFile: options.tlsCaFile }),
       });
     } catch (err) {
       this.buffer.close();

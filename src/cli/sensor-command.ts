@@ -19,6 +19,7 @@ interface SensorOptions {
   passwordFile?: string;
   nkey?: string;
   creds?: string;
+  tlsCa?: string;
 }
 
 export function sensorCommand(): Command {
@@ -42,6 +43,10 @@ export function sensorCommand(): Command {
     .option('--creds <file>', "the sensor's NATS credentials file, JWT and seed (bus.credsFile)")
     .option('--user <name>', 'a NATS user (bus.user), with --password-file')
     .option('--password-file <file>', "a file holding the NATS user's password (bus.passwordFile)")
+    .option(
+      '--tls-ca <file>',
+      "PEM of the authority that signed the tls:// servers' certificates (bus.tlsCaFile)",
+    )
     .action(async (opts: SensorOptions) => {
       const overrides: Record<string, string> = { FLOWTRACK_BUS_URL: opts.hub };
       if (opts.name !== undefined) overrides.FLOWTRACK_BUS_SENSOR_NAME = opts.name;
@@ -51,6 +56,7 @@ export function sensorCommand(): Command {
       if (opts.creds !== undefined) overrides.FLOWTRACK_BUS_CREDS_FILE = opts.creds;
       if (opts.user !== undefined) overrides.FLOWTRACK_BUS_USER = opts.user;
       if (opts.passwordFile !== undefined) overrides.FLOWTRACK_BUS_PASSWORD_FILE = opts.passwordFile;
+      if (opts.tlsCa !== undefined) overrides.FLOWTRACK_BUS_TLS_CA_FILE = opts.tlsCa;
       const config = loadServiceConfig({
         ...(opts.config === undefined ? {} : { file: opts.config }),
         env: { ...process.env, ...overrides },

@@ -129,6 +129,16 @@ describe('service configuration', () => {
     expect(config.detection).toEqual({ port_scan: { minPorts: 12 } });
   });
 
+  it("resolves the bus's credential and authority files, from the file or the environment", () => {
+    const path = file('sensor.yaml', 'bus: { url: "tls://nats.example:4222", nkeySeedFile: keys/edge.nk }\n');
+    const config = load({ file: path, env: { FLOWTRACK_BUS_TLS_CA_FILE: 'pki/ca.pem' } });
+    expect(config.bus).toMatchObject({
+      url: 'tls://nats.example:4222',
+      nkeySeedFile: join(dir, 'keys/edge.nk'),
+      tlsCaFile: join(dir, 'pki/ca.pem'),
+    });
+  });
+
   it('reads a JSON file, by extension or by content, and an empty YAML file as defaults', () => {
     const json = JSON.stringify({ store: { url: 'postgres://ft@db.internal:5432/flowtrack' } });
     expect(load({ file: file('flowtrack.json', json) }).store.url).toBe(

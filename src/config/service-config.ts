@@ -426,6 +426,8 @@ export const serviceConfigSchema = z.strictObject({
       passwordFile: z.string().optional(),
       nkeySeedFile: z.string().optional(),
       credsFile: z.string().optional(),
+      /** PEM file of the authority that signed the tls:// servers' certificates (default: the system's). */
+      tlsCaFile: z.string().optional(),
       /** A sensor's on-disk buffer while the hub is out of reach (default <dataDir>/bus-buffer). */
       bufferDir: z.string().optional(),
       /** Its bound: beyond it the oldest messages are dropped, and counted. */
@@ -966,6 +968,7 @@ function resolvePaths(parsed: Parsed, cwd: string): ServiceConfig {
       ...(parsed.bus.passwordFile !== undefined && { passwordFile: resolve(cwd, parsed.bus.passwordFile) }),
       ...(parsed.bus.nkeySeedFile !== undefined && { nkeySeedFile: resolve(cwd, parsed.bus.nkeySeedFile) }),
       ...(parsed.bus.credsFile !== undefined && { credsFile: resolve(cwd, parsed.bus.credsFile) }),
+      ...(parsed.bus.tlsCaFile !== undefined && { tlsCaFile: resolve(cwd, parsed.bus.tlsCaFile) }),
     },
   };
 }

@@ -72,6 +72,7 @@ export class HubService {
     this.link = HubLink.start({
       servers: busServers(bus),
       auth: busAuth(bus),
+      ...(bus.tlsCaFile !== undefined && { tlsCaFile: bus.tlsCaFile }),
       prefix: bus.prefix,
       logger,
       onFlows: (batch) => this.storeBatch(batch),

@@ -57,6 +57,7 @@ export class SensorService {
     this.link = SensorLink.start({
       servers: busServers(bus),
       auth: busAuth(bus),
+      ...(bus.tlsCaFile !== undefined && { tlsCaFile: bus.tlsCaFile }),
       sensor: this.name,
       bufferDir: bus.bufferDir,
       bufferMaxBytes: bus.bufferMaxMB * MiB,
