@@ -17,7 +17,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { createUser } from '@nats-io/nkeys';
+import { encodeAccount, encodeOperator, encodeUser, fmtCreds } from '@nats-io/jwt';
+import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
 import { connect, nanos, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -795,6 +796,139 @@ describeUnlessMissing(
           bufferDir: join(root, 'buffer-tls3'),
         }),
       ).toThrow(/do not use TLS: write them tls:\/\/HOST:4222/);
+    });
+  },
+);
+
+describeUnlessMissing(
+  NATS_SERVER === null ? 'nats-server' : null,
+  "install Debian's nats-server (scripts/setup.sh --test does)",
+  'the bus with JWT credentials (.creds files, operator mode)',
+  () => {
+    let root = '';
+    let natsUrl = '';
+    let server: NatsServer | null = null;
+    const creds = new Map<string, string>();
+    const links: { close(): Promise<void> }[] = [];
+
+    beforeAll(async () => {
+      root = mkdtempSync(join(tmpdir(), 'flowtrack-bus-jwt-'));
+      // An operator, its system account, and an account with JetStream whose users are the hub
+      // and a sensor, each with a .creds file (its JWT and its seed), as nsc would make them.
+      const operator = createOperator();
+      const system = createAccount();
+      const account = createAccount();
+      const operatorJwt = await encodeOperator('flowtrack-test', operator, {
+        system_account: system.getPublicKey(),
+      });
+      const systemJwt = await encodeAccount('SYS', system, {}, { signer: operator });
+      const accountJwt = await encodeAccount(
+        'FLOWTRACK',
+        account,
+        // No limits (an account's JWT defaults to none of anything on nats-server 2.9).
+        {
+          limits: {
+            conn: -1,
+            subs: -1,
+            data: -1,
+            payload: -1,
+            imports: -1,
+            exports: -1,
+            leaf: -1,
+            wildcards: true,
+            mem_storage: -1,
+            disk_storage: -1,
+            streams: -1,
+            consumer: -1,
+          },
+        },
+        { signer: operator },
+      );
+      for (const name of ['hub', 'edge1']) {
+        const user = createUser();
+        const jwt = await encodeUser(name, user, account);
+        const file = join(root, `${name}.creds`);
+        writeFileSync(file, fmtCreds(jwt, user), { mode: 0o600 });
+        creds.set(name, file);
+      }
+      const port = await freePort();
+      natsUrl = `nats://127.0.0.1:${port}`;
+      writeFileSync(
+        join(root, 'nats.conf'),
+        [
+          `listen: "127.0.0.1:${port}"`,
+          `operator: "${operatorJwt}"`,
+          `system_account: "${system.getPublicKey()}"`,
+          'resolver: MEMORY',
+          `resolver_preload: { ${system.getPublicKey()}: "${systemJwt}", ${account.getPublicKey()}: "${accountJwt}" }`,
+          `jetstream { store_dir: "${join(root, 'jetstream')}", max_memory_store: 64MB, max_file_store: 256MB }`,
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      server = new NatsServer(join(root, 'nats.conf'));
+      await server.start();
+    });
+
+    afterAll(async () => {
+      await Promise.all(links.splice(0).map((link) => link.close()));
+      await server?.stop();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it("delivers with each side's .creds file, and refuses a sensor without credentials, saying why", async () => {
+      const prefix = `t${randomBytes(4).toString('hex')}`;
+      const stored: FlowBatch[] = [];
+      const hub = HubLink.start({
+        servers: [natsUrl],
+        auth: { kind: 'creds', file: creds.get('hub')! },
+        prefix,
+        logger,
+        onFlows: (batch) => {
+          stored.push(batch);
+          return Promise.resolve();
+        },
+        onAlert: () => Promise.resolve(),
+        onHealth: () => undefined,
+        retention: { maxBytes: 64 << 20 },
+        maxBackoffMs: 1000,
+      });
+      links.push(hub);
+      running.set('jwt hub', hub);
+      const sensorOptions = {
+        servers: [natsUrl],
+        prefix,
+        logger,
+        batchFlows: 10,
+        batchMs: 100,
+        bufferMaxBytes: 16 << 20,
+        onBlock: () => Promise.resolve(),
+        maxBackoffMs: 1000,
+      };
+      const sensor = SensorLink.start({
+        ...sensorOptions,
+        auth: { kind: 'creds', file: creds.get('edge1')! },
+        sensor: 'edge1',
+        bufferDir: join(root, 'buffer-edge1'),
+      });
+      links.push(sensor);
+      running.set('jwt edge1', sensor);
+      const anonymous = SensorLink.start({
+        ...sensorOptions,
+        auth: { kind: 'none' },
+        sensor: 'edge2',
+        bufferDir: join(root, 'buffer-edge2'),
+      });
+      links.push(anonymous);
+      for (let n = 0; n < 30; n++) sensor.publishFlow(flowRow(n));
+      anonymous.publishFlow(flowRow(0));
+      await waitFor(
+        '30 flows with JWT credentials',
+        () => stored.reduce((sum, b) => sum + b.flows.length, 0) === 30,
+      );
+      expect(new Set(stored.map((b) => b.sensor))).toEqual(new Set(['edge1']));
+      await waitFor('the anonymous sensor to say why', () => anonymous.stats().lastError !== null);
+      expect(anonymous.stats()).toMatchObject({ connected: false, bufferedMessages: 1 });
+      expect(anonymous.stats().lastError).toMatch(/authoriz|authentic/i);
     });
   },
 );

@@ -170,9 +170,14 @@ export function authenticatorFor(
   }
 }
 
-function readSecretFile(path: string, what: string): Uint8Array {
+/**
+ * The file's text as bytes: trimmed for a seed; whole for a credentials file, whose parser needs
+ * the line end after its last marker (a trimmed .creds file was "unable to parse credentials").
+ */
+function readSecretFile(path: string, what: 'NKey seed' | 'credentials'): Uint8Array {
   try {
-    return new TextEncoder().encode(readFileSync(path, 'utf8').trim());
+    const text = readFileSync(path, 'utf8');
+    return new TextEncoder().encode(what === 'credentials' ? text : text.trim());
   } catch (err) {
     throw new FlowTrackError(
       ErrorCode.IO_ERROR,
