@@ -10,7 +10,9 @@
  *    synthetic flows (seeded, no clock) in batches of 500 while the hub is not running: they
  *    wait in the stream, as after a hub outage.
  * 2. The hub starts (a new PostgreSQL database of the bench's own, migrated by openStore) and the
- *    clock runs from its start until every flow is stored. Reported: flows/s, batches/s.
+ *    clock runs from its start until every flow is stored. Reported: flows/s, batches/s. Then the
+ *    store alone, without the bus: storeBatch of as many new flows in transactions of 500, then
+ *    of 5,000 (what the database costs, and what larger transactions would give).
  * 3. As a reference on the same flows: nfdump's nfcapd receiving them as IPFIX (dist's
  *    IpfixExporter, paced as it is by default) and writing its files: records/s from the first
  *    datagram to nfcapd's file holding them all. The two do different work (a database with
@@ -152,6 +154,19 @@ const hub = HubLink.start({
 await waitUntil(() => stored >= total, 1_800_000, 'every flow in PostgreSQL');
 const hubSeconds = (performance.now() - started) / 1000;
 await hub.close();
+
+// 2b. The store alone, without the bus: storeBatch in transactions of 500 and of 5,000 flows.
+const storeOnly = {};
+for (const size of [500, 5000]) {
+  const batchCount = Math.max(1, Math.floor(total / size));
+  const t0 = performance.now();
+  for (let b = 0; b < batchCount; b++) {
+    const flows = [];
+    for (let i = 0; i < size; i++) flows.push(flowOf(SENSORS + 1 + (size === 500 ? 0 : 1), b * size + i));
+    await store.sensors.storeBatch(`alone-${size}-${b}`, 'bench-alone', flows, Date.now());
+  }
+  storeOnly[size] = Math.round((batchCount * size) / ((performance.now() - t0) / 1000));
+}
 await store.close();
 await admin.query(`drop database ${dbName} with (force)`);
 await admin.end();
@@ -203,6 +218,16 @@ if ('records' in nfcapd) {
   );
 } else console.log(`nfcapd: ${nfcapd.error}`);
 console.log(
-  JSON.stringify({ flows: total, sensors: SENSORS, hubSeconds, hubFlowsPerSecond: hubRate, nfcapd }),
+  `storeBatch alone (no bus): ${storeOnly[500]} flows/s in transactions of 500, ${storeOnly[5000]} of 5,000`,
+);
+console.log(
+  JSON.stringify({
+    flows: total,
+    sensors: SENSORS,
+    hubSeconds,
+    hubFlowsPerSecond: hubRate,
+    storeOnlyFlowsPerSecond: storeOnly,
+    nfcapd,
+  }),
 );
 process.exit(0);

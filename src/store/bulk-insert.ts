@@ -3,11 +3,11 @@
  * parameter: `INSERT INTO t (a, b) SELECT * FROM unnest($1::bigint[], $2::text[])`, with an
  * optional `ON CONFLICT (keys) DO UPDATE` that adds counters. PostgreSQL parses and plans one
  * short statement with a handful of parameters whatever the row count, where a multi-row VALUES
- * has a parameter per cell: 500 flows went in at 57-60k rows/s this way against 33-37k with
- * VALUES (see bench/README.md, "Hub ingest"). SQLite parses in-process and keeps Kysely's VALUES.
+ * has a parameter per cell: the hub's ingest of flows with their rollups went from 9.9k to 12.7k
+ * flows/s (bench/README.md, "Hub ingest"). SQLite parses in-process and keeps Kysely's VALUES.
  *
- * Must never: interpolate a value into the SQL text (names come from the fixed specs below the
- * callers, values only as parameters), or be handed rows whose conflict keys repeat (PostgreSQL
+ * Must never: interpolate a value into the SQL text (names come from the callers' fixed specs,
+ * values go as parameters only), or be handed rows whose conflict keys repeat (PostgreSQL
  * refuses to update one row twice in a statement: callers sum per key first).
  */
 
