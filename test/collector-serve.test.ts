@@ -79,6 +79,14 @@ describeWithCorpus('the flow collector in the service', () => {
           250,
         );
         expect(scan[0]?.type).toBe('port_scan');
+        // Prometheus sees the collector's counts; this server is no hub nor sensor.
+        const scrape = await (await fetch(`${server.server.url}/metrics`)).text();
+        const figure = (name: string): number =>
+          Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(scrape)?.[1]);
+        expect(figure('flowtrack_collector_datagrams_total')).toBeGreaterThan(0);
+        expect(figure('flowtrack_collector_flows_total')).toBeGreaterThanOrEqual(flows.length);
+        expect(figure('flowtrack_collector_exporters')).toBe(1);
+        expect(scrape).not.toMatch(/^flowtrack_(hub|sensor)_/m);
       });
 
       it("raises a ping sweep from the records, ICMP type and code read from softflowd's icmpTypeCodeIPv4", async () => {

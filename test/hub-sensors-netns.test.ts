@@ -20,7 +20,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUser } from '@nats-io/nkeys';
@@ -295,7 +295,28 @@ describeUnlessMissing(
       expect((list.body as { items: { sensor: string }[] }).items.map((f) => f.sensor)).toEqual(
         Array(5).fill('sb'),
       );
+      // A sensor's own Prometheus figures: connected, its buffer emptied, and nothing dropped.
+      const sensorScrape = await metricsOf('sa');
+      expect(figure(sensorScrape, 'flowtrack_sensor_connected')).toBe(1);
+      expect(figure(sensorScrape, 'flowtrack_sensor_buffered_messages')).toBe(0);
+      expect(figure(sensorScrape, 'flowtrack_sensor_dropped_messages_total')).toBe(0);
+      expect(figure(sensorScrape, 'flowtrack_sensor_published_messages_total')).toBeGreaterThan(0);
+      // Prometheus on the hub's host: connected, and the hub started again after the outage
+      // stored at least what was sent during and after it, and never more than all.
+      const scrape = await metricsOf('hub');
+      expect(figure(scrape, 'flowtrack_hub_connected')).toBe(1);
+      const storedHere = figure(scrape, 'flowtrack_hub_flows_total');
+      expect(storedHere).toBeGreaterThanOrEqual(3 * (DURING + AFTER));
+      expect(storedHere).toBeLessThanOrEqual(3 * total);
     }, 240_000);
+
+    /** GET /metrics of the hub or a sensor from its own host (loopback: no token), as its Prometheus would. */
+    async function metricsOf(host: string): Promise<string> {
+      const file = join(natsDir, `metrics-${host}.txt`);
+      const { status } = await hub.lan.curl(host, 'http://127.0.0.1:8080/metrics', { out: file });
+      expect(status).toBe(200);
+      return readFileSync(file, 'utf8');
+    }
 
     it('puts a block made at the hub in force on all three sensors', async () => {
       const answered = async (sensor: (typeof SENSORS)[number]): Promise<boolean> =>
@@ -328,6 +349,10 @@ describeUnlessMissing(
       for (const s of SENSORS) {
         await until(`${s.name} to answer the attacker again`, () => answered(s), 20_000);
       }
+      // Both orders went out on the bus, and none waits for it.
+      const scrape = await metricsOf('hub');
+      expect(figure(scrape, 'flowtrack_hub_block_orders_total')).toBeGreaterThanOrEqual(2);
+      expect(figure(scrape, 'flowtrack_hub_pending_block_orders')).toBe(0);
     }, 120_000);
   },
 );
@@ -345,4 +370,9 @@ function sensorPermissions(name: string): string {
     `$JS.ACK.${consumer}.>`,
   ];
   return `{ publish: { allow: ${JSON.stringify(publish)} }, subscribe: { allow: ["_INBOX.>"] } }`;
+}
+
+/** The value of an unlabelled metric in a Prometheus scrape (NaN when absent). */
+function figure(scrape: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(scrape)?.[1]);
 }

@@ -2,7 +2,8 @@
  * The server's figures in Prometheus text format, for `GET /metrics`: capture (packets, drops,
  * restarts per interface), the last second's rates, the store writer (rows written, dropped,
  * failed, queued), alerts seen, notifications (sent, retried, failed, waiting), API latency per
- * route, and the Node process (prom-client's defaults). Most figures are read from their owners
+ * route, the hub's, a sensor's and the NetFlow collector's counts where this server is one, and
+ * the Node process (prom-client's defaults). Most figures are read from their owners
  * when Prometheus scrapes, so nothing here runs on the packet path; only the API's latency is
  * observed as requests end. Label values are bounded: interfaces, routes as declared (never the
  * URL a client sent), alert types and severities from fixed lists.
@@ -12,6 +13,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Alert } from '../alerts/alert.js';
 import type { CaptureStatus } from '../live/pipeline-messages.js';
 import type { LiveSecond } from '../live/live-stats.js';
+import type { CollectorStats } from '../capture/flow-collector/flow-collector.js';
+import type { SensorLinkStats } from '../bus/sensor-link.js';
+import type { HubStats } from './hub-service.js';
 
 /** Where the figures come from, read at each scrape. */
 export interface MetricsSources {
@@ -26,7 +30,16 @@ export interface MetricsSources {
   notifications: () => { enqueued: number; sent: number; retried: number; failed: number; digests: number };
   /** Deliveries waiting in the store's queue (read from the database at each scrape). */
   pendingDeliveries: () => Promise<number>;
+  /** Given when this server is the hub of sensors; null until it has started. */
+  hub?: () => HubStats | null;
+  /** Given when this server runs as a sensor. */
+  sensor?: () => SensorLinkStats | null;
+  /** Given when the NetFlow/IPFIX collector is enabled; null until it listens. */
+  collector?: () => CollectorStats | null;
 }
+
+/** A figure read from a part's stats at each scrape: none while the part is absent. */
+type FigureOf<T> = (stats: T) => number;
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -162,6 +175,110 @@ export class ServerMetrics {
       },
     });
 
+    const { hub, sensor, collector } = sources;
+    if (hub) {
+      this.partFigures(hub, [
+        [
+          'flowtrack_hub_connected',
+          'gauge',
+          '1 while the hub is connected to the bus, else 0',
+          (h) => +h.connected,
+        ],
+        ['flowtrack_hub_batches_total', 'counter', "Sensors' flow batches stored", (h) => h.batches],
+        [
+          'flowtrack_hub_duplicate_batches_total',
+          'counter',
+          'Batches delivered again and not stored twice',
+          (h) => h.duplicates,
+        ],
+        ['flowtrack_hub_flows_total', 'counter', "Sensors' flows stored", (h) => h.flows],
+        ['flowtrack_hub_alerts_total', 'counter', "Sensors' alerts stored", (h) => h.alerts],
+        [
+          'flowtrack_hub_block_orders_total',
+          'counter',
+          'Block orders published to the sensors',
+          (h) => h.blockOrders,
+        ],
+        [
+          'flowtrack_hub_pending_block_orders',
+          'gauge',
+          'Block orders waiting for the bus',
+          (h) => h.pendingBlockOrders,
+        ],
+      ]);
+    }
+    if (sensor) {
+      this.partFigures(sensor, [
+        [
+          'flowtrack_sensor_connected',
+          'gauge',
+          '1 while the sensor is connected to the bus, else 0',
+          (l) => +l.connected,
+        ],
+        [
+          'flowtrack_sensor_published_messages_total',
+          'counter',
+          'Messages the bus has taken from this sensor',
+          (l) => l.publishedMessages,
+        ],
+        [
+          'flowtrack_sensor_buffered_messages',
+          'gauge',
+          'Messages kept on disk until the bus takes them',
+          (l) => l.bufferedMessages,
+        ],
+        [
+          'flowtrack_sensor_buffered_bytes',
+          'gauge',
+          'Bytes of the messages kept on disk',
+          (l) => l.bufferedBytes,
+        ],
+        [
+          'flowtrack_sensor_dropped_messages_total',
+          'counter',
+          'Messages the full disk buffer let go',
+          (l) => l.droppedMessages,
+        ],
+        [
+          'flowtrack_sensor_blocks_applied_total',
+          'counter',
+          "The hub's block orders applied here",
+          (l) => l.blocksApplied,
+        ],
+      ]);
+    }
+    if (collector) {
+      this.partFigures(collector, [
+        [
+          'flowtrack_collector_datagrams_total',
+          'counter',
+          'NetFlow/IPFIX datagrams received',
+          (c) => c.datagrams,
+        ],
+        [
+          'flowtrack_collector_not_allowed_total',
+          'counter',
+          'Datagrams from exporters not allowed, dropped',
+          (c) => c.notAllowed,
+        ],
+        [
+          'flowtrack_collector_malformed_total',
+          'counter',
+          'Datagrams that could not be read, whole or in part',
+          (c) => c.malformed,
+        ],
+        ['flowtrack_collector_records_total', 'counter', 'Flow data records decoded', (c) => c.records],
+        ['flowtrack_collector_flows_total', 'counter', 'Flows taken from the records', (c) => c.flows],
+        [
+          'flowtrack_collector_unknown_template_sets_total',
+          'counter',
+          'Data sets whose template had not arrived',
+          (c) => c.unknownTemplateSets,
+        ],
+        ['flowtrack_collector_exporters', 'gauge', 'Exporters heard from', (c) => c.exporters.length],
+      ]);
+    }
+
     this.alertUpdates = new Counter({
       name: 'flowtrack_alert_updates_total',
       help: 'Alerts raised or updated, by type and severity',
@@ -175,6 +292,30 @@ export class ServerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+  }
+
+  /** Registers figures read from a part's stats at each scrape (no sample while it is absent). */
+  private partFigures<T>(
+    source: () => T | null,
+    figures: readonly (readonly [name: string, type: 'counter' | 'gauge', help: string, pick: FigureOf<T>])[],
+  ): void {
+    const registers = [this.registry];
+    for (const [name, type, help, pick] of figures) {
+      // Read as gauges are: the part keeps the count, the scrape only reports it.
+      const Kind = type === 'counter' ? Counter : Gauge;
+      new Kind({
+        name,
+        help,
+        registers,
+        collect(this: Counter | Gauge) {
+          this.reset();
+          const stats = source();
+          if (stats === null) return;
+          if (this instanceof Counter) this.inc(pick(stats));
+          else this.set(pick(stats));
+        },
+      });
+    }
   }
 
   /** An alert raised or updated (any source). */

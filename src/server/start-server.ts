@@ -255,6 +255,9 @@ export async function startServer(
           writer: () => writer,
           notifications: () => alertService.stats(),
           pendingDeliveries: async () => (await store.deliveries.counts()).pending,
+          ...(sensor !== null && { sensor: () => sensor.stats() }),
+          ...(sensor === null && config.bus.url !== '' && { hub: () => hub?.stats() ?? null }),
+          ...(config.collector.enabled && { collector: () => collector?.stats() ?? null }),
         })
       : null;
     /** Every alert, from any source, before it is stored: the alert rules, then counted. */
