@@ -1,7 +1,8 @@
 /**
  * Hub ingest: flows per second from sensors, over NATS JetStream, into PostgreSQL, through the
- * hub's own path (HubLink's durable consumer, then SensorRepository.storeBatch: the message id
- * and the flows with their rollups in one transaction, acknowledged after the commit).
+ * hub's own path (HubLink's durable consumer, then SensorRepository.storeBatches: the batches
+ * pulled together, their message ids and flows with their rollups in one transaction, each
+ * acknowledged after the commit).
  *
  *   npm run build && node bench/hub-ingest-bench.mjs [--flows 200000] [--sensors 3]
  *     [--nats nats://127.0.0.1:4222] [--pg postgres://postgres@127.0.0.1:5432/postgres]
@@ -146,6 +147,15 @@ const hub = HubLink.start({
   ...hubOptions,
   onFlows: async (batch) => {
     if (await store.sensors.storeBatch(batch.id, batch.sensor, batch.flows, Date.now())) {
+      stored += batch.flows.length;
+      batches++;
+    }
+  },
+  // As the hub's HubService: the batches pulled together, in one transaction.
+  onFlowGroup: async (group) => {
+    const fresh = await store.sensors.storeBatches(group, Date.now());
+    for (const batch of group) {
+      if (!fresh.delete(batch.id)) continue;
       stored += batch.flows.length;
       batches++;
     }

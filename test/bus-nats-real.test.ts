@@ -461,6 +461,42 @@ describeUnlessMissing(
       expect(consumer.num_ack_pending + consumer.num_pending).toBe(0);
     });
 
+    it('(4b) in groups, as the hub stores them: every batch of three sensors once, and a failed group given back whole', async () => {
+      const prefix = uniquePrefix();
+      let storeDown = true;
+      let failedGroups = 0;
+      const groupSizes: number[] = [];
+      const stored = recorder();
+      const hub = startHub(prefix, {
+        redeliveryDelayMs: 100,
+        onFlows: () => Promise.reject(new Error('a flow batch must come in a group')),
+        onFlowGroup: async (batches) => {
+          if (storeDown) {
+            failedGroups++;
+            throw new Error('connection to the database refused');
+          }
+          groupSizes.push(batches.length);
+          for (const batch of batches) await stored.onFlows(batch);
+        },
+      });
+      const sensors = ['s1', 's2', 's3'].map((name) => startSensor(name, prefix));
+      for (const sensor of sensors) publishFlows(sensor, 0, 1000);
+      await waitFor('groups to fail twice', () => failedGroups >= 2);
+      expect(stored.flows).toBe(0);
+      storeDown = false;
+      await waitFor('every flow of the three sensors', () => stored.flows === 3000);
+      // Each of the 30 batches was handed over once after the store came back, none in two groups.
+      expect(stored.batches.size).toBe(30);
+      expect(stored.deliveries).toBe(30);
+      expect(stored.rebatched).toBe(0);
+      expect(Math.max(...groupSizes)).toBeGreaterThan(1);
+      await waitFor('the hub to ack them', () => hub.stats().acked === 30);
+      expect(hub.stats().lastError).toBeNull();
+      const jsm = await jetstreamManager(await adminConnection());
+      const consumer = await jsm.consumers.info(busNames(prefix).sensorsStream, 'flowtrack-hub');
+      expect(consumer.num_ack_pending + consumer.num_pending).toBe(0);
+    });
+
     it('(5) a block order reaches every sensor, one started later too, and an unblock replaces it', async () => {
       const prefix = uniquePrefix();
       const hub = startHub(prefix);

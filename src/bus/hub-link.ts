@@ -1,8 +1,9 @@
 /**
  * The hub's end of the bus. Keeps the two streams as FlowTrack needs them, reads everything the
  * sensors send through one durable pull consumer (so a restarted hub resumes where it stopped),
- * hands each message to its handler and acks it only once the handler has succeeded; a handler
- * that fails (the store is down) gets the message again later, with a growing delay. Publishes
+ * hands each message to its handler (flow batches pulled together as one group, when the hub
+ * takes groups) and acks it only once the handler has succeeded; a handler that fails (the store
+ * is down) gets the message, or the whole group, again later, with a growing delay. Publishes
  * block orders for every sensor.
  *
  * Must never: ack a message its handler did not store, let a malformed message stop or block the
@@ -50,6 +51,12 @@ export interface HubLinkOptions {
   logger: Logger;
   /** Stores a batch; resolves once it is stored (de-duplicated by `batch.id`). */
   onFlows: (batch: FlowBatch) => Promise<void>;
+  /**
+   * When given, stores several batches at once in place of `onFlows` (one transaction): the flow
+   * batches pulled together, up to 16 messages or 5,000 flows, or those that came within 20 ms.
+   * Each is acked once the group is stored; a failure gives every one of them back to the bus.
+   */
+  onFlowGroup?: (batches: FlowBatch[]) => Promise<void>;
   onAlert: (message: AlertMessage) => Promise<void>;
   onHealth: (health: SensorHealth) => void;
   /** Messages handed out and not yet acked, at most (default 256). */
@@ -76,6 +83,11 @@ export interface HubLinkStats {
 }
 
 const PUBLISH_TIMEOUT_MS = 5000;
+/** A group of flow batches is stored when it has this many messages or flows ... */
+const GROUP_MESSAGES = 16;
+const GROUP_FLOWS = 5000;
+/** ... or when no other message came for this long. */
+const GROUP_IDLE_MS = 20;
 /** A handler that runs longer than this gets its message delivered again (to another hub, or this one). */
 const ACK_WAIT_MS = 60_000;
 
@@ -95,6 +107,12 @@ export class HubLink {
   private readonly counts = { received: 0, acked: 0, redelivered: 0, malformed: 0 };
   private linkError: string | null = null;
   private jsFor: { nc: NatsConnection; js: JetStreamClient } | null = null;
+  /** Flow batches pulled and not yet handed to onFlowGroup, with their messages. */
+  private group: { m: JsMsg; batch: FlowBatch }[] = [];
+  private groupFlows = 0;
+  private groupTimer: NodeJS.Timeout | null = null;
+  /** Groups are stored one after the other: the latest one's end. */
+  private groupsDone: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: HubLinkOptions) {
     this.names = busNames(options.prefix);
@@ -222,12 +240,17 @@ export class HubLink {
         this.linkError = null;
         failures = 0;
         const batchSize = Math.min(this.maxAckPending, 64);
-        await pullUntilStopped(
-          consumer,
-          batchSize,
-          (m) => this.handle(m),
-          () => this.hasStopped(),
-        );
+        try {
+          await pullUntilStopped(
+            consumer,
+            batchSize,
+            (m) => this.handle(m),
+            () => this.hasStopped(),
+          );
+        } finally {
+          // What was pulled is stored (and acked while the connection lasts) before anything else.
+          await this.storeGroup();
+        }
       } catch (err) {
         if (this.hasStopped() || err instanceof errors.ClosedConnectionError) continue;
         failures++;
@@ -256,25 +279,68 @@ export class HubLink {
       m.term();
       return;
     }
+    const message = parsed.value;
+    if (message.kind === 'flows' && this.options.onFlowGroup) {
+      this.group.push({ m, batch: message.body });
+      this.groupFlows += message.body.flows.length;
+      if (this.group.length >= GROUP_MESSAGES || this.groupFlows >= GROUP_FLOWS) await this.storeGroup();
+      else this.groupTimer ??= setTimeout(() => void this.storeGroup(), GROUP_IDLE_MS);
+      return;
+    }
+    // Messages are handled in the order they came: the flows before an alert are stored first.
+    await this.storeGroup();
     try {
-      const message = parsed.value;
       if (message.kind === 'flows') await this.options.onFlows(message.body);
       else if (message.kind === 'alerts') await this.options.onAlert(message.body);
       else this.options.onHealth(message.body);
     } catch (err) {
-      // Later, and later again each time: a store that is down gets time to come back.
-      const delay = Math.min(60_000, this.redeliveryDelayMs * 2 ** Math.min(m.info.deliveryCount - 1, 16));
-      this.linkError = `a message could not be handled and comes again in ${delay} ms: ${describeError(err)}`;
-      this.logger.warn(
-        { subject: m.subject, err: describeError(err), delayMs: delay },
-        'handler failed; message not acked',
-      );
-      m.nak(delay);
+      this.giveBack(m, err);
       return;
     }
-    // Waits for the server to confirm, so that a hub stopped right after does not get it again.
+    await this.ack(m);
+    if (this.linkError?.startsWith('a message could not be handled')) this.linkError = null;
+  }
+
+  /**
+   * Hands the flow batches pulled so far to onFlowGroup, then acks each; after the groups before
+   * it. Never rejects: a failed group goes back to the bus, message by message.
+   */
+  private storeGroup(): Promise<void> {
+    if (this.groupTimer) clearTimeout(this.groupTimer);
+    this.groupTimer = null;
+    const group = this.group;
+    this.group = [];
+    this.groupFlows = 0;
+    const store = this.options.onFlowGroup;
+    if (group.length === 0 || !store) return this.groupsDone;
+    this.groupsDone = this.groupsDone.then(async () => {
+      try {
+        await store(group.map((g) => g.batch));
+      } catch (err) {
+        for (const { m } of group) this.giveBack(m, err);
+        return;
+      }
+      await Promise.all(group.map(({ m }) => this.ack(m)));
+      if (this.linkError?.startsWith('a message could not be handled')) this.linkError = null;
+    });
+    return this.groupsDone;
+  }
+
+  /** A message its handler could not store: the bus gives it again later, and later again each time. */
+  private giveBack(m: JsMsg, err: unknown): void {
+    // A store that is down gets time to come back.
+    const delay = Math.min(60_000, this.redeliveryDelayMs * 2 ** Math.min(m.info.deliveryCount - 1, 16));
+    this.linkError = `a message could not be handled and comes again in ${delay} ms: ${describeError(err)}`;
+    this.logger.warn(
+      { subject: m.subject, err: describeError(err), delayMs: delay },
+      'handler failed; message not acked',
+    );
+    m.nak(delay);
+  }
+
+  /** Acks a stored message and waits for the server to confirm, so that a hub stopped right after does not get it again. */
+  private async ack(m: JsMsg): Promise<void> {
     const confirmed = await m.ackAck({ timeout: PUBLISH_TIMEOUT_MS }).catch(() => false);
     if (confirmed) this.counts.acked++;
-    if (this.linkError?.startsWith('a message could not be handled')) this.linkError = null;
   }
 }

@@ -75,7 +75,8 @@ export class HubService {
       ...(bus.tlsCaFile !== undefined && { tlsCaFile: bus.tlsCaFile }),
       prefix: bus.prefix,
       logger,
-      onFlows: (batch) => this.storeBatch(batch),
+      onFlows: (batch) => this.storeBatches([batch]),
+      onFlowGroup: (batches) => this.storeBatches(batches),
       onAlert: (message) => this.storeAlert(message),
       onHealth: (health) => this.noteHealth(health),
     });
@@ -137,17 +138,20 @@ export class HubService {
     }
   }
 
-  private async storeBatch(batch: FlowBatch): Promise<void> {
+  /** Sensors' flow batches, in one transaction; one delivered before is counted, not stored. */
+  private async storeBatches(batches: FlowBatch[]): Promise<void> {
     const { store, feed, now } = this.options;
-    if (!this.fitName(batch.sensor)) return;
-    const stored = await store.sensors.storeBatch(batch.id, batch.sensor, batch.flows, now());
-    if (!stored) {
-      this.counts.duplicates++;
-      return;
+    const named = batches.filter((batch) => this.fitName(batch.sensor));
+    const fresh = await store.sensors.storeBatches(named, now());
+    for (const batch of named) {
+      if (!fresh.delete(batch.id)) {
+        this.counts.duplicates++;
+        continue;
+      }
+      this.counts.batches++;
+      this.counts.flows += batch.flows.length;
+      for (const flow of batch.flows) feed.countFlow(flow);
     }
-    this.counts.batches++;
-    this.counts.flows += batch.flows.length;
-    for (const flow of batch.flows) feed.countFlow(flow);
   }
 
   /** Forgets the ids of batches the bus can no longer deliver again. */

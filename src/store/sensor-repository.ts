@@ -46,17 +46,36 @@ export class SensorRepository {
    * The id, the flows with their rollups and the sensor's last contact commit together.
    */
   async storeBatch(id: string, sensor: string, flows: readonly FlowRow[], atMs: number): Promise<boolean> {
+    return (await this.storeBatches([{ id, sensor, flows }], atMs)).has(id);
+  }
+
+  /**
+   * Stores several batches (of any sensors) in one transaction, each unless its message id was
+   * stored before: the ids, the new batches' flows with their rollups and their sensors' last
+   * contact commit together. Resolves to the ids stored now; the others had been stored before.
+   */
+  async storeBatches(
+    batches: readonly { id: string; sensor: string; flows: readonly FlowRow[] }[],
+    atMs: number,
+  ): Promise<Set<string>> {
+    const unique = [...new Map(batches.map((b) => [b.id, b])).values()];
+    if (unique.length === 0) return new Set();
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('bus_messages')
-        .values({ id, received_ms: atMs })
+        .values(unique.map((b) => ({ id: b.id, received_ms: atMs })))
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
-        .executeTakeFirst();
-      if (inserted === undefined) return false;
-      await new FlowRepository(trx, this.dialect).insertFlows(flows.map((f) => ({ ...f, sensor })));
-      await contact(trx, sensor, 'sensor', atMs, undefined);
-      return true;
+        .execute();
+      const fresh = new Set(inserted.map((row) => row.id));
+      const stored = unique.filter((b) => fresh.has(b.id));
+      await new FlowRepository(trx, this.dialect).insertFlows(
+        stored.flatMap((b) => b.flows.map((f) => ({ ...f, sensor: b.sensor }))),
+      );
+      for (const sensor of new Set(stored.map((b) => b.sensor))) {
+        await contact(trx, sensor, 'sensor', atMs, undefined);
+      }
+      return fresh;
     });
   }
 

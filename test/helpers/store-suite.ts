@@ -2344,6 +2344,31 @@ export function runStoreSuite(label: string, make: () => Promise<Store>): void {
         expect(top.find((t) => t.host === '192.0.2.1')?.flows).toBe(5);
       });
 
+      it('store several batches of several sensors in one go, each once, and say which were new', async () => {
+        expect(await store.sensors.storeBatch('sa-1', 'sa', [flowRow({ srcPort: 1 })], BASE_MS)).toBe(true);
+        const fresh = await store.sensors.storeBatches(
+          [
+            { id: 'sa-1', sensor: 'sa', flows: [flowRow({ srcPort: 1 })] },
+            { id: 'sa-2', sensor: 'sa', flows: [flowRow({ srcPort: 2 }), flowRow({ srcPort: 3 })] },
+            { id: 'sb-1', sensor: 'sb', flows: [flowRow({ srcPort: 4 })] },
+            // The same message twice in one pull (a redelivery): stored once.
+            { id: 'sb-1', sensor: 'sb', flows: [flowRow({ srcPort: 4 })] },
+          ],
+          BASE_MS + 10,
+        );
+        expect([...fresh].sort()).toEqual(['sa-2', 'sb-1']);
+        const ports = async (sensor: string) =>
+          (await store.flows.queryFlows({ sensor })).items.map((f) => f.srcPort).sort((a, b) => a - b);
+        expect(await ports('sa')).toEqual([1, 2, 3]);
+        expect(await ports('sb')).toEqual([4]);
+        const contacts = (await store.sensors.list()).map((r) => [r.name, r.lastContactMs]);
+        expect(contacts.sort()).toEqual([
+          ['sa', BASE_MS + 10],
+          ['sb', BASE_MS + 10],
+        ]);
+        expect(await store.sensors.storeBatches([], BASE_MS)).toEqual(new Set());
+      });
+
       it("keep each sensor's first and last contact and latest health, and list the latest first", async () => {
         await store.sensors.recordContact('edge-1', 'sensor', BASE_MS, { bufferedMessages: 3 });
         await store.sensors.storeBatch('edge-1-1', 'edge-1', [flowRow()], BASE_MS + 1000);
