@@ -313,16 +313,22 @@ export class HubLink {
     this.groupFlows = 0;
     const store = this.options.onFlowGroup;
     if (group.length === 0 || !store) return this.groupsDone;
-    this.groupsDone = this.groupsDone.then(async () => {
-      try {
-        await store(group.map((g) => g.batch));
-      } catch (err) {
-        for (const { m } of group) this.giveBack(m, err);
-        return;
-      }
-      await Promise.all(group.map(({ m }) => this.ack(m)));
-      if (this.linkError?.startsWith('a message could not be handled')) this.linkError = null;
-    });
+    this.groupsDone = this.groupsDone
+      .then(async () => {
+        try {
+          await store(group.map((g) => g.batch));
+        } catch (err) {
+          for (const { m } of group) this.giveBack(m, err);
+          return;
+        }
+        await Promise.all(group.map(({ m }) => this.ack(m)));
+        if (this.linkError?.startsWith('a message could not be handled')) this.linkError = null;
+      })
+      // The connection went while giving back or acking: the bus delivers those again (and the
+      // store skips what it has). The next group must still run.
+      .catch((err: unknown) => {
+        this.logger.warn({ err: describeError(err) }, 'a group of flow batches was not acked');
+      });
     return this.groupsDone;
   }
 
