@@ -816,7 +816,10 @@ describeUnlessMissing(
       misnamed.publishFlow(flowRow(0));
       await waitFor('30 flows over TLS', () => stored.reduce((sum, b) => sum + b.flows.length, 0) === 30);
       expect(new Set(stored.map((b) => b.sensor))).toEqual(new Set(['tls1']));
-      await waitFor('the untrusting sensor to say why', () => doubting.stats().lastError !== null);
+      await waitFor(
+        'the untrusting sensor to buffer its flows and say why',
+        () => doubting.stats().lastError !== null && doubting.stats().bufferedMessages === 3,
+      );
       expect(doubting.stats()).toMatchObject({ connected: false, bufferedMessages: 3 });
       expect(doubting.stats().lastError).toMatch(/certificate/i);
       await waitFor('the misnamed server to be refused', () => misnamed.stats().lastError !== null);
@@ -962,7 +965,11 @@ describeUnlessMissing(
         () => stored.reduce((sum, b) => sum + b.flows.length, 0) === 30,
       );
       expect(new Set(stored.map((b) => b.sensor))).toEqual(new Set(['edge1']));
-      await waitFor('the anonymous sensor to say why', () => anonymous.stats().lastError !== null);
+      // Its flow stays in its disk buffer (written there after batchMs), and it says why.
+      await waitFor(
+        'the anonymous sensor to buffer its flow and say why',
+        () => anonymous.stats().lastError !== null && anonymous.stats().bufferedMessages === 1,
+      );
       expect(anonymous.stats()).toMatchObject({ connected: false, bufferedMessages: 1 });
       expect(anonymous.stats().lastError).toMatch(/authoriz|authentic/i);
     });
