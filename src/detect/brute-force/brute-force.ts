@@ -23,100 +23,42 @@
  * short database connection per request. Raise `attempts` on such sites; a payload-aware
  * check (the server's "auth failed" reply) would separate them and is future work.
  *
- * Attempts are counted per (source, server, port) over a sliding `windowSeconds` window estimated
- * from two fixed windows (Cloudflare's sliding-window rate limiter, 2017).
+ * Attempts are counted per (source, server, port) over a sliding `windowSeconds` window, and
+ * reported, by attempt-pairs.ts (shared with the flow-record detector).
  *
  * Must never: count connections the server refused, allocate per packet, keep more than
  * `maxPairs` (source, server, port) entries, or use a clock other than packet time.
  */
 
 import type { AlertTracker } from '../../alerts/alert-tracker.js';
-import type { SampleFlow, Severity } from '../../alerts/alert.js';
+import type { SampleFlow } from '../../alerts/alert.js';
 import { IpProto, TcpFlag } from '../../decode/packet-decoder.js';
 import { FlowState, type FlowTable } from '../../flows/flow-table.js';
 import { sampleFlowOf } from '../../alerts/sample-flow.js';
-import { formatIp } from '../../util/ip-address.js';
 import type { Detector, DetectorFactory, PacketEvent } from '../detector.js';
-import { KeyTable } from '../key-table.js';
-
-/** Authentication services by TCP port. */
-export const AUTH_SERVICES: ReadonlyMap<number, string> = new Map([
-  [21, 'FTP'],
-  [22, 'SSH'],
-  [23, 'telnet'],
-  [25, 'SMTP'],
-  [110, 'POP3'],
-  [143, 'IMAP'],
-  [445, 'SMB'],
-  [465, 'SMTPS'],
-  [587, 'SMTP submission'],
-  [993, 'IMAPS'],
-  [995, 'POP3S'],
-  [1433, 'MSSQL'],
-  [1521, 'Oracle'],
-  [3306, 'MySQL'],
-  [3389, 'RDP'],
-  [5432, 'PostgreSQL'],
-  [6379, 'Redis'],
-  [27017, 'MongoDB'],
-]);
-
-export interface BruteForceOptions extends Record<string, number> {
-  attempts: number;
-  windowSeconds: number;
-  maxAttemptSeconds: number;
-  maxAttemptBytes: number;
-  reportIntervalSeconds: number;
-  maxPairs: number;
-}
+import { AttemptPairs, AUTH_SERVICES, type BruteForceOptions } from './attempt-pairs.js';
 
 const FIN_RST = TcpFlag.FIN | TcpFlag.RST;
-const SAMPLES = 3;
 
 export class BruteForceDetector implements Detector {
   readonly name = 'brute_force';
   /** Which TCP ports are watched (index by port). */
   private readonly watched = new Uint8Array(65536);
-  private readonly pairs: KeyTable;
-  private readonly windowStart: Float64Array;
-  private readonly current: Float64Array;
-  private readonly previous: Float64Array;
-  private readonly firstAt: Float64Array;
-  private readonly total: Float64Array;
-  private readonly reportedAt: Float64Array;
-  private readonly reportedTotal: Float64Array;
-  private readonly lastAt: Float64Array;
-  private readonly lastInWindow: Float64Array;
-  /** Sample flows per pair (kept for pairs that may become alerts; a few each). */
-  private readonly samples = new Map<number, SampleFlow[]>();
+  private readonly attempts: AttemptPairs<SampleFlow>;
   /** flowId + 1 of the flow counted in each flow-table slot (0: none), so no flow counts twice. */
   private counted = new Float64Array(1024);
-  private readonly windowMicros: number;
   private readonly maxAttemptMicros: number;
-  private readonly reportMicros: number;
 
   constructor(
     private readonly options: BruteForceOptions,
-    private readonly alerts: AlertTracker,
+    alerts: AlertTracker,
   ) {
     for (const port of AUTH_SERVICES.keys()) this.watched[port] = 1;
-    const n = Math.max(1, Math.floor(options.maxPairs));
-    this.pairs = new KeyTable(n, (slot) => {
-      this.samples.delete(slot);
-      this.reportedAt[slot] = 0;
+    this.attempts = new AttemptPairs(options, alerts, {
+      lateRecords: false,
+      samplesOf: (samples) => samples.slice(),
     });
-    this.windowStart = new Float64Array(n);
-    this.current = new Float64Array(n);
-    this.previous = new Float64Array(n);
-    this.firstAt = new Float64Array(n);
-    this.total = new Float64Array(n);
-    this.reportedAt = new Float64Array(n);
-    this.reportedTotal = new Float64Array(n);
-    this.lastAt = new Float64Array(n);
-    this.lastInWindow = new Float64Array(n);
-    this.windowMicros = Math.max(1, options.windowSeconds) * 1e6;
     this.maxAttemptMicros = options.maxAttemptSeconds * 1e6;
-    this.reportMicros = options.reportIntervalSeconds * 1e6;
   }
 
   onPacket(event: PacketEvent): void {
@@ -153,102 +95,24 @@ export class BruteForceDetector implements Detector {
     if (flows.bytesAB[slot]! + flows.bytesBA[slot]! > this.options.maxAttemptBytes) return;
     this.counted[slot] = id;
 
-    const version = flows.ipVersion[slot]!;
     const base = slot << 2;
-    const port = flows.portB[slot]!;
-    const t = this.pairs;
-    t.setKey(version, flows.addrA, base, flows.addrB, base, port);
-    const s = t.upsert();
-    if (t.created || ts - this.windowStart[s]! >= 2 * this.windowMicros) {
-      this.windowStart[s] = ts;
-      this.previous[s] = 0;
-      this.current[s] = 0;
-      this.firstAt[s] = flows.firstSeen[slot]!;
-      this.total[s] = 0;
-      this.reportedAt[s] = 0;
-      this.samples.delete(s);
-    } else if (ts - this.windowStart[s]! >= this.windowMicros) {
-      this.windowStart[s] = this.windowStart[s]! + this.windowMicros;
-      this.previous[s] = this.current[s]!;
-      this.current[s] = 0;
-    }
-    this.current[s]!++;
-    this.total[s]!++;
-    // Attempts are rare (a few per second at most per pair): a sample object here is affordable.
-    let samples = this.samples.get(s);
-    if (!samples) this.samples.set(s, (samples = []));
-    if (samples.length < SAMPLES) {
-      samples.push(sampleFlowOf(flows, slot));
-    }
-    // A flow judged at its end may have closed before the current window began: clamp.
-    const elapsed = Math.min(1, Math.max(0, (ts - this.windowStart[s]!) / this.windowMicros));
-    const inWindow = this.current[s]! + this.previous[s]! * (1 - elapsed);
-    this.lastAt[s] = ts;
-    this.lastInWindow[s] = inWindow;
-    if (inWindow + 1e-9 < this.options.attempts) return;
-    const last = this.reportedAt[s]!;
-    if (last !== 0 && ts - last < this.reportMicros) return;
-    this.report(s, ts, inWindow);
+    this.attempts.count(
+      flows.ipVersion[slot]!,
+      flows.addrA,
+      base,
+      flows.addrB,
+      base,
+      flows.portB[slot]!,
+      ts,
+      flows.firstSeen[slot]!,
+      () => sampleFlowOf(flows, slot),
+    );
   }
 
   /** Brings the alerts of attacks still running up to their last attempt. */
   finish(): void {
-    for (let s = 0; s < this.reportedAt.length; s++) {
-      if (this.reportedAt[s] !== 0 && this.total[s]! > this.reportedTotal[s]!) {
-        this.report(s, this.lastAt[s]!, this.lastInWindow[s]!);
-      }
-    }
+    this.attempts.finish();
   }
-
-  private report(s: number, ts: number, inWindow: number): void {
-    this.reportedAt[s] = ts;
-    this.reportedTotal[s] = this.total[s]!;
-    // The key holds what the alert names (see KeyTable.setKey): version and port, client, server.
-    const t = this.pairs;
-    const word0 = t.keyWord(s, 0);
-    const version = word0 >>> 16;
-    const port = word0 & 0xffff;
-    const words = new Uint32Array(8);
-    for (let w = 0; w < 8; w++) words[w] = t.keyWord(s, w + 1);
-    const src = formatIp(version, words, 0);
-    const dst = formatIp(version, words, 4);
-    const service = AUTH_SERVICES.get(port) ?? `port ${port}`;
-    const total = this.total[s]!;
-    const seconds = (ts - this.firstAt[s]!) / 1e6;
-    this.alerts.report({
-      type: 'brute_force',
-      severity: severityFor(total),
-      src,
-      dst,
-      at: ts,
-      startedAt: this.firstAt[s]!,
-      counters: { attempts: total, attemptsInWindow: Math.round(inWindow), port },
-      summary:
-        `${src} made ${total.toLocaleString('en-US')} short ${service} connections to ${dst}:${port} ` +
-        `in ${formatDuration(seconds)} (password guessing?)`,
-      thresholds: [
-        {
-          metric: `short ${service} connections in ${this.options.windowSeconds} s`,
-          value: Math.round(inWindow),
-          threshold: this.options.attempts,
-        },
-      ],
-      sampleFlows: (this.samples.get(s) ?? []).slice(),
-    });
-  }
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 120) return `${seconds.toFixed(1)} s`;
-  const m = Math.floor(seconds / 60);
-  return `${m}m${Math.round(seconds - m * 60)}s`;
-}
-
-/** Severity by how many attempts: a few dozen is noise on the internet, thousands is a campaign. */
-export function severityFor(attempts: number): Severity {
-  if (attempts >= 1000) return 'high';
-  if (attempts >= 50) return 'medium';
-  return 'low';
 }
 
 export const bruteForceFactory: DetectorFactory<BruteForceOptions> = {

@@ -18,7 +18,8 @@
 import type { AlertTracker } from '../../alerts/alert-tracker.js';
 import type { FlowRow } from '../../store/flow-repository.js';
 import { ErrorCode, FlowTrackError } from '../../util/errors.js';
-import { bruteForceFactory, type BruteForceOptions } from '../brute-force/brute-force.js';
+import type { BruteForceOptions } from '../brute-force/attempt-pairs.js';
+import { bruteForceFactory } from '../brute-force/brute-force.js';
 import type { DetectionSettings } from '../detector-registry.js';
 import type { DetectorFactory, DetectorOptions } from '../detector.js';
 import { hostSweepFactory, type HostSweepOptions } from '../host-sweep/host-sweep.js';
