@@ -26,7 +26,14 @@ import type { FlowRow } from '../../store/flow-repository.js';
 import { formatIp } from '../../util/ip-address.js';
 import type { RecordView } from './record-view.js';
 import { mix32 } from '../../util/hash.js';
-import { bitmapDistinct, hllAdd, hllEstimate, HLL_REGISTERS } from '../volume-flood/victim-sketches.js';
+import {
+  bitmapDistinct,
+  hllAdd,
+  hllEstimate,
+  HLL_REGISTERS,
+  TOP_SOURCES,
+  TopSources,
+} from '../volume-flood/victim-sketches.js';
 import { KeyTable } from '../key-table.js';
 
 /**
@@ -35,7 +42,6 @@ import { KeyTable } from '../key-table.js';
  */
 export const BUCKETS = 256;
 const BUCKET_MASK = BUCKETS - 1;
-const TOP = 8;
 
 export class RecordVictimMeter {
   readonly table: KeyTable;
@@ -78,10 +84,7 @@ export class RecordVictimMeter {
   private readonly portVoteCount: Float64Array;
   private readonly portBits: Uint32Array;
   private readonly hll: Uint8Array;
-  private readonly topAddr: Uint32Array;
-  private readonly topVersion: Uint8Array;
-  private readonly topCount: Float64Array;
-  private readonly topError: Float64Array;
+  private readonly top: TopSources;
   /** Packets per second that make a window hot, by traffic class (see setHotLevel). */
   private readonly hotLevels = new Float64Array(256);
 
@@ -118,10 +121,7 @@ export class RecordVictimMeter {
     this.portVoteCount = new Float64Array(n);
     this.portBits = new Uint32Array(n * 2);
     this.hll = new Uint8Array(n * HLL_REGISTERS);
-    this.topAddr = new Uint32Array(n * TOP * 4);
-    this.topVersion = new Uint8Array(n * TOP);
-    this.topCount = new Float64Array(n * TOP);
-    this.topError = new Float64Array(n * TOP);
+    this.top = new TopSources(n);
   }
 
   /** Windows of traffic class `cls` (0-255) at `pps` or more mark their victim hot. */
@@ -240,31 +240,7 @@ export class RecordVictimMeter {
     const s3 = src[3]!;
     hllAdd(this.hll, slot, s0, s1, s2, s3);
 
-    const base = slot * TOP;
-    const addr = this.topAddr;
-    let min = base;
-    for (let i = base; i < base + TOP; i++) {
-      const a = i << 2;
-      if (
-        addr[a] === s0 &&
-        addr[a + 1] === s1 &&
-        addr[a + 2] === s2 &&
-        addr[a + 3] === s3 &&
-        this.topVersion[i] === version
-      ) {
-        this.topCount[i]! += packets;
-        return;
-      }
-      if (this.topCount[i]! < this.topCount[min]!) min = i;
-    }
-    const a = min << 2;
-    addr[a] = s0;
-    addr[a + 1] = s1;
-    addr[a + 2] = s2;
-    addr[a + 3] = s3;
-    this.topVersion[min] = version;
-    this.topError[min] = this.topCount[min]!;
-    this.topCount[min]! += packets;
+    this.top.add(slot, version, s0, s1, s2, s3, packets);
   }
 
   /**
@@ -302,8 +278,8 @@ export class RecordVictimMeter {
   topSource(slot: number): number {
     let best = -1;
     let bestCount = 0;
-    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
-      const g = this.topCount[i]! - this.topError[i]!;
+    for (let i = slot * TOP_SOURCES; i < slot * TOP_SOURCES + TOP_SOURCES; i++) {
+      const g = this.top.count[i]! - this.top.error[i]!;
       if (g > bestCount) {
         bestCount = g;
         best = i;
@@ -314,25 +290,25 @@ export class RecordVictimMeter {
 
   /** A counter's guaranteed packets (a lower bound of its source's true count). */
   sourcePackets(index: number): number {
-    return index < 0 ? 0 : this.topCount[index]! - this.topError[index]!;
+    return index < 0 ? 0 : this.top.count[index]! - this.top.error[index]!;
   }
 
   /** Copies a counter's source address into `out` (four words); returns its IP version. */
   sourceWords(index: number, out: Uint32Array): number {
-    for (let k = 0; k < 4; k++) out[k] = this.topAddr[(index << 2) + k]!;
-    return this.topVersion[index]!;
+    for (let k = 0; k < 4; k++) out[k] = this.top.addr[(index << 2) + k]!;
+    return this.top.version[index]!;
   }
 
   /** A counter's source address as text. */
   sourceAddress(index: number): string {
-    return formatIp(this.topVersion[index]!, this.topAddr, index << 2);
+    return formatIp(this.top.version[index]!, this.top.addr, index << 2);
   }
 
   /** The heaviest sources, largest first, by guaranteed packets (allocates: reports only). */
   topSources(slot: number, n = 5): { address: string; packets: number }[] {
     const out: { address: string; packets: number }[] = [];
-    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
-      const g = this.topCount[i]! - this.topError[i]!;
+    for (let i = slot * TOP_SOURCES; i < slot * TOP_SOURCES + TOP_SOURCES; i++) {
+      const g = this.top.count[i]! - this.top.error[i]!;
       if (g > 0) out.push({ address: this.sourceAddress(i), packets: Math.round(g) });
     }
     return out.sort((a, b) => b.packets - a.packets).slice(0, n);
@@ -363,9 +339,9 @@ export class RecordVictimMeter {
     this.portVote[slot] = 0;
     this.portVoteCount[slot] = 0;
     this.hll.fill(0, slot * HLL_REGISTERS, (slot + 1) * HLL_REGISTERS);
-    this.topCount.fill(0, slot * TOP, (slot + 1) * TOP);
-    this.topError.fill(0, slot * TOP, (slot + 1) * TOP);
-    this.topAddr.fill(0, slot * TOP * 4, (slot + 1) * TOP * 4);
-    this.topVersion.fill(0, slot * TOP, (slot + 1) * TOP);
+    this.top.count.fill(0, slot * TOP_SOURCES, (slot + 1) * TOP_SOURCES);
+    this.top.error.fill(0, slot * TOP_SOURCES, (slot + 1) * TOP_SOURCES);
+    this.top.addr.fill(0, slot * TOP_SOURCES * 4, (slot + 1) * TOP_SOURCES * 4);
+    this.top.version.fill(0, slot * TOP_SOURCES, (slot + 1) * TOP_SOURCES);
   }
 }

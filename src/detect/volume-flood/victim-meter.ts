@@ -27,9 +27,15 @@ import type { FlowTable } from '../../flows/flow-table.js';
 import { formatIp } from '../../util/ip-address.js';
 import { KeyTable } from '../key-table.js';
 import { mix32 } from '../../util/hash.js';
-import { bitmapDistinct, hllAdd, hllEstimate, HLL_REGISTERS } from './victim-sketches.js';
+import {
+  bitmapDistinct,
+  hllAdd,
+  hllEstimate,
+  HLL_REGISTERS,
+  TOP_SOURCES,
+  TopSources,
+} from './victim-sketches.js';
 
-const TOP = 8;
 /**
  * An attack that pauses and resumes within this long keeps its totals: the alert tracker's default
  * merge gap (alert-tracker.ts), so the merged alert's counters are the whole attack's.
@@ -117,10 +123,7 @@ export class VictimMeter {
   private openCount = 0;
 
   private readonly hll: Uint8Array;
-  private readonly topAddr: Uint32Array;
-  private readonly topVersion: Uint8Array;
-  private readonly topCount: Float64Array;
-  private readonly topError: Float64Array;
+  private readonly top: TopSources;
 
   constructor(options: VictimMeterOptions) {
     const n = Math.max(1, Math.floor(options.capacity));
@@ -157,10 +160,7 @@ export class VictimMeter {
     this.bucketFirst = new Float64Array(buckets);
     this.bucketHotUntil = new Float64Array(buckets);
     this.hll = new Uint8Array(n * HLL_REGISTERS);
-    this.topAddr = new Uint32Array(n * TOP * 4);
-    this.topVersion = new Uint8Array(n * TOP);
-    this.topCount = new Float64Array(n * TOP);
-    this.topError = new Float64Array(n * TOP);
+    this.top = new TopSources(n);
   }
 
   /**
@@ -348,28 +348,7 @@ export class VictimMeter {
     const s3 = src[3]!;
     hllAdd(this.hll, slot, s0, s1, s2, s3);
 
-    // Space-Saving.
-    const base = slot * TOP;
-    const addr = this.topAddr;
-    let min = base;
-    for (let i = base; i < base + TOP; i++) {
-      const a = i << 2;
-      if (addr[a] === s0 && addr[a + 1] === s1 && addr[a + 2] === s2 && addr[a + 3] === s3) {
-        if (this.topVersion[i] === version) {
-          this.topCount[i]!++;
-          return;
-        }
-      }
-      if (this.topCount[i]! < this.topCount[min]!) min = i;
-    }
-    const a = min << 2;
-    addr[a] = s0;
-    addr[a + 1] = s1;
-    addr[a + 2] = s2;
-    addr[a + 3] = s3;
-    this.topVersion[min] = version;
-    this.topError[min] = this.topCount[min]!;
-    this.topCount[min]!++;
+    this.top.add(slot, version, s0, s1, s2, s3, 1);
   }
 
   /** Estimated packets per second now: the sliding window over the last `windowMicros`. */
@@ -424,8 +403,8 @@ export class VictimMeter {
   /** The heaviest source's guaranteed packets (a lower bound of its true count). */
   topSourcePackets(slot: number): number {
     let best = 0;
-    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
-      const g = this.topCount[i]! - this.topError[i]!;
+    for (let i = slot * TOP_SOURCES; i < slot * TOP_SOURCES + TOP_SOURCES; i++) {
+      const g = this.top.count[i]! - this.top.error[i]!;
       if (g > best) best = g;
     }
     return best;
@@ -435,23 +414,23 @@ export class VictimMeter {
   topSourceAddress(slot: number): string | null {
     let best = -1;
     let bestCount = 0;
-    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
-      const g = this.topCount[i]! - this.topError[i]!;
+    for (let i = slot * TOP_SOURCES; i < slot * TOP_SOURCES + TOP_SOURCES; i++) {
+      const g = this.top.count[i]! - this.top.error[i]!;
       if (g > bestCount) {
         bestCount = g;
         best = i;
       }
     }
-    return best < 0 ? null : formatIp(this.topVersion[best]!, this.topAddr, best << 2);
+    return best < 0 ? null : formatIp(this.top.version[best]!, this.top.addr, best << 2);
   }
 
   /** The heaviest sources, largest first, by guaranteed packets (allocates: reports only). */
   topSources(slot: number, n = 5): TopSource[] {
     const out: TopSource[] = [];
-    for (let i = slot * TOP; i < slot * TOP + TOP; i++) {
-      const g = this.topCount[i]! - this.topError[i]!;
+    for (let i = slot * TOP_SOURCES; i < slot * TOP_SOURCES + TOP_SOURCES; i++) {
+      const g = this.top.count[i]! - this.top.error[i]!;
       if (g <= 0) continue;
-      out.push({ address: formatIp(this.topVersion[i]!, this.topAddr, i << 2), packets: g });
+      out.push({ address: formatIp(this.top.version[i]!, this.top.addr, i << 2), packets: g });
     }
     return out.sort((a, b) => b.packets - a.packets).slice(0, n);
   }
@@ -503,9 +482,9 @@ export class VictimMeter {
     this.portVoteCount[slot] = 0;
     this.lastFlow[slot] = -1;
     this.hll.fill(0, slot * HLL_REGISTERS, (slot + 1) * HLL_REGISTERS);
-    this.topCount.fill(0, slot * TOP, (slot + 1) * TOP);
-    this.topError.fill(0, slot * TOP, (slot + 1) * TOP);
-    this.topAddr.fill(0, slot * TOP * 4, (slot + 1) * TOP * 4);
+    this.top.count.fill(0, slot * TOP_SOURCES, (slot + 1) * TOP_SOURCES);
+    this.top.error.fill(0, slot * TOP_SOURCES, (slot + 1) * TOP_SOURCES);
+    this.top.addr.fill(0, slot * TOP_SOURCES * 4, (slot + 1) * TOP_SOURCES * 4);
   }
 }
 

@@ -52,3 +52,55 @@ function popcount(x: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
+
+/** Heaviest sources kept per slot (Space-Saving counters). */
+export const TOP_SOURCES = 8;
+
+/**
+ * Space-Saving (Metwally et al. 2005) heavy hitters per slot: TOP_SOURCES counters of source
+ * address (4 words), IP version, count and over-count error. A source not among them takes the
+ * smallest counter, inheriting its count as its error, so `count - error` never overstates.
+ */
+export class TopSources {
+  readonly addr: Uint32Array;
+  readonly version: Uint8Array;
+  readonly count: Float64Array;
+  readonly error: Float64Array;
+
+  constructor(slots: number) {
+    this.addr = new Uint32Array(slots * TOP_SOURCES * 4);
+    this.version = new Uint8Array(slots * TOP_SOURCES);
+    this.count = new Float64Array(slots * TOP_SOURCES);
+    this.error = new Float64Array(slots * TOP_SOURCES);
+  }
+
+  /** Adds `weight` (packets) from the source `s0`..`s3` of IP `version` to slot `slot`. */
+  add(slot: number, version: number, s0: number, s1: number, s2: number, s3: number, weight: number): void {
+    const base = slot * TOP_SOURCES;
+    const addr = this.addr;
+    const count = this.count;
+    let min = base;
+    for (let i = base; i < base + TOP_SOURCES; i++) {
+      const a = i << 2;
+      if (
+        addr[a] === s0 &&
+        addr[a + 1] === s1 &&
+        addr[a + 2] === s2 &&
+        addr[a + 3] === s3 &&
+        this.version[i] === version
+      ) {
+        count[i]! += weight;
+        return;
+      }
+      if (count[i]! < count[min]!) min = i;
+    }
+    const a = min << 2;
+    addr[a] = s0;
+    addr[a + 1] = s1;
+    addr[a + 2] = s2;
+    addr[a + 3] = s3;
+    this.version[min] = version;
+    this.error[min] = count[min]!;
+    count[min]! += weight;
+  }
+}
